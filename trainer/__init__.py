@@ -1,0 +1,1 @@
+"""Neural Playground's training core: pure Python, torch and numpy, never Qt."""

@@ -1,0 +1,190 @@
+"""The headless command line: `python -m trainer presets | run | export`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from typing import Any
+
+from .config import ConfigError, Experiment, parse_override
+from .events import BatchProgress, DataProgress, Diverged, EpochEnd, Finished, Started
+from .presets import load_experiment, load_preset, names
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one `error:` line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a known failure (no data, no CUDA, unreadable file) as one line
+        from .checkpoint import CheckpointError
+        from .loop import TrainingError
+        from .mnist import DataError
+        if isinstance(exc, (DataError, TrainingError, CheckpointError, OSError)):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m trainer", description="Neural Playground, headless.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("presets", help="list the lesson presets")
+    p.set_defaults(func=cmd_presets)
+
+    p = sub.add_parser("run", help="train a preset or an experiment file")
+    p.add_argument("experiment", metavar="NAME|FILE.json")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="change one setting, e.g. optim.lr=0.1 (repeatable)")
+    p.add_argument("--data-root", help="folder holding MNIST/raw")
+    p.add_argument("--out", help="save the trained model (checkpoint) in this folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("export", help="write a standalone PyTorch script for an experiment")
+    p.add_argument("experiment", metavar="NAME|FILE.json")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    p.add_argument("-o", "--output", required=True, help="the script to write")
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    for name in names():
+        print(f"{name}\t{load_preset(name).description}")
+    return 0
+
+
+def experiment_from_args(args: argparse.Namespace) -> Experiment:
+    exp = load_experiment(args.experiment)
+    overrides = dict(parse_override(text) for text in args.overrides)
+    if overrides:
+        exp = exp.with_overrides(overrides)
+    if getattr(args, "data_root", None):
+        exp = replace(exp, data=replace(exp.data, root=args.data_root))
+    return exp
+
+
+def summary(exp: Experiment, finished: Finished) -> dict[str, Any]:
+    """The JSON line `run` prints last (the exported script prints the same keys)."""
+    out: dict[str, Any] = {
+        "preset": exp.name or "custom",
+        "reason": finished.reason,
+        "epochs_run": finished.epochs_run,
+        "best_epoch": finished.best_epoch,
+        "params": finished.params,
+        "final_train_loss": finished.history[-1]["train_loss"] if finished.history else None,
+        "best_val_loss": finished.best_val_loss,
+    }
+    m = finished.metrics
+    if "test_accuracy" in m:
+        out["test_accuracy"] = round(m["test_accuracy"], 4)
+    else:
+        out["test_mse"] = m["test_mse"]
+    for key in ("w", "b"):
+        if key in finished.extra:
+            out[key] = finished.extra[key]
+    out["seconds"] = round(finished.seconds, 3)
+    out["device"] = finished.device
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .control import Control
+    from .loop import train
+    exp = experiment_from_args(args)
+    if args.out:
+        _check_out_dir(args.out)
+    bar = _ProgressBar(enabled=not args.quiet)
+    finished = None
+    for event in train(exp, Control()):
+        if isinstance(event, DataProgress):
+            bar.data(event)
+        elif isinstance(event, Started):
+            bar.start(event.epochs)
+        elif isinstance(event, BatchProgress):
+            bar.batch(event)
+        elif isinstance(event, EpochEnd):
+            bar.epoch(event)
+        elif isinstance(event, Diverged):
+            bar.note(event.message)
+        elif isinstance(event, Finished):
+            finished = event
+    bar.close()
+    assert finished is not None
+    if args.out:
+        from .checkpoint import save
+        path = save(args.out, exp, finished)
+        print(f"saved {path}", file=sys.stderr)
+    print(json.dumps(summary(exp, finished)))
+    return 0
+
+
+def _check_out_dir(out: str) -> None:
+    from pathlib import Path
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import write_script
+    exp = experiment_from_args(args)
+    path = write_script(exp, args.output)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+class _ProgressBar:
+    """One line on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self, enabled: bool):
+        import time
+        self.enabled, self.total, self.last, self.time = enabled, 0, 0.0, time.perf_counter
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def data(self, e: DataProgress) -> None:
+        self._draw(f"{e.stage} {e.done}/{e.total or '?'}")
+
+    def batch(self, e: BatchProgress) -> None:
+        self._draw(f"epoch {e.epoch + 1}/{self.total}  batch {e.batch}/{e.n_batches}")
+
+    def epoch(self, e: EpochEnd) -> None:
+        width = 30
+        filled = int(width * (e.epoch + 1) / max(self.total, 1))
+        acc = f"  val acc {e.val_acc:.1f}%" if e.val_acc is not None else ""
+        self._draw(f"[{'#' * filled}{'.' * (width - filled)}] {e.epoch + 1}/{self.total}  "
+                   f"train {e.train_loss:.4f}  val {e.val_loss:.4f}{acc}")
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            sys.stderr.write("\n" + text + "\n")
+
+    def _draw(self, text: str) -> None:
+        now = self.time()
+        if self.enabled and now - self.last >= 0.1:
+            self.last = now
+            sys.stderr.write("\r" + text.ljust(90)[:120])
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Save and load a trained model with its experiment and history.
+
+One file, written with torch.save and read back with `weights_only=True`, so
+loading never unpickles arbitrary objects. The experiment, history and metrics
+travel as JSON text inside it. Writes go to a temp file that `os.replace`
+moves into place, so a crash mid-save leaves the previous file intact.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import ConfigError, Experiment
+from .events import Finished
+from .models import build_model
+
+FORMAT = "neural-playground-checkpoint"
+VERSION = 1
+FILENAME = "model.pt"
+
+
+class CheckpointError(RuntimeError):
+    """The file is not a checkpoint this program can load; the message says why."""
+
+
+@dataclass
+class Checkpoint:
+    model: nn.Module              # in eval mode
+    experiment: Experiment
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any]       # test metrics as JSON numbers (no per-sample arrays)
+    norm: tuple[float, float]     # the input normalisation the model was trained with
+    path: Path
+
+
+def _file_for(path: str | os.PathLike) -> Path:
+    """A folder (or a name without suffix) holds model.pt; anything else is the file itself."""
+    p = Path(path)
+    if p.is_dir() or p.suffix == "":
+        return p / FILENAME
+    return p
+
+
+def _jsonable_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in metrics.items():
+        if key in ("predictions", "confidence", "probabilities"):
+            continue  # per-sample arrays are recomputed from the model when needed
+        out[key] = value.tolist() if isinstance(value, np.ndarray) else value
+    return out
+
+
+def save(path: str | os.PathLike, experiment: Experiment, finished: Finished) -> Path:
+    """Write the model, experiment, history and test metrics atomically; returns the file."""
+    return save_state(path, experiment, finished.state, finished.history, finished.metrics,
+                      tuple(finished.extra.get("norm", (0.0, 1.0))))
+
+
+def save_state(path: str | os.PathLike, experiment: Experiment, state: dict[str, np.ndarray],
+               history: list[dict[str, Any]], metrics: dict[str, Any],
+               norm: tuple[float, float] = (0.0, 1.0)) -> Path:
+    target = _file_for(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "experiment": experiment.to_json(indent=None),
+        "history": json.dumps(history),
+        "metrics": json.dumps(_jsonable_metrics(metrics)),
+        "norm": [float(norm[0]), float(norm[1])],
+        "state_dict": {k: torch.as_tensor(np.asarray(v)).clone() for k, v in state.items()},
+    }
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint back: the model in eval mode, its experiment, history and metrics."""
+    target = _file_for(path)
+    if not target.exists():
+        raise CheckpointError(f"{target}: no such file")
+    try:
+        payload = torch.load(target, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
+            AttributeError, KeyError, TypeError, IndexError, UnicodeDecodeError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{target}: not a Neural Playground model file, or damaged ({first[:200]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{target}: not a Neural Playground model file")
+    if not isinstance(payload.get("version"), int) or payload["version"] > VERSION:
+        raise CheckpointError(f"{target}: written by a newer version (format {payload.get('version')}); "
+                              "update Neural Playground")
+    try:
+        experiment = Experiment.from_json(payload["experiment"])
+        history = json.loads(payload["history"])
+        metrics = json.loads(payload["metrics"])
+        norm = tuple(float(v) for v in payload.get("norm", (0.0, 1.0)))
+        state = payload["state_dict"]
+    except ConfigError as exc:
+        raise CheckpointError(f"{target}: its experiment is invalid ({exc})") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{target}: damaged ({type(exc).__name__}: {exc})") from None
+    model = build_model(experiment)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{target}: its weights do not fit its architecture "
+                              f"({str(exc).splitlines()[0][:200]})") from None
+    model.eval()
+    return Checkpoint(model, experiment, history, metrics, norm, target)  # type: ignore[arg-type]

@@ -1,0 +1,362 @@
+"""The experiment: four frozen dataclasses, their JSON form and their validation.
+
+Every error a user can cause here is a `ConfigError` whose message starts with
+the field path, e.g. ``optim.lr: must be > 0, got -1``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import typing
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+SCHEMA = 1
+
+DATASETS = ("linear", "and", "or", "xor", "spiral", "circles", "moons", "blobs",
+            "two-spirals", "mnist")
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "identity")
+LAYER_KINDS = ("linear", "activation", "dropout", "batchnorm")
+LOSSES = ("auto", "bce", "cross_entropy", "mse")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
+DEVICES = ("auto", "cpu", "cuda")
+MNIST_SUBSETS = ("seed", "full")
+NORMALIZATIONS = ("none", "standard")
+INITS = ("default", "zeros")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, of the wrong type or out of range; the message names it."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    name: str = "spiral"
+    n_samples: int = 450          # total points of a generated dataset
+    noise: float = 0.25
+    classes: int = 3              # spiral and blobs only; others fix their own
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 42
+    mnist_subset: str = "seed"    # seed: 5,000/1,000/10,000; full: 55,000/5,000/10,000
+    normalize: str = "none"       # MNIST input: none keeps [0, 1] as the seed; standard uses mean/std
+    root: str | None = None       # MNIST folder; None -> env, then the user data dir
+    extra_points: tuple[tuple[float, float, int], ...] = ()  # points the user clicked in
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    kind: str = "linear"
+    units: int | None = None      # linear
+    fn: str | None = None         # activation
+    p: float | None = None        # dropout
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    layers: tuple[LayerSpec, ...] = ()
+    loss: str = "auto"
+    init: str = "default"
+
+
+@dataclass(frozen=True)
+class OptimSpec:
+    name: str = "adam"
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    epochs: int = 1000
+    batch_size: int = 0           # 0 = full batch, as the seed trains
+    patience: int = 0             # 0 = no early stopping
+    restore_best: bool = True
+    seed: int = 42
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    data: DataSpec = field(default_factory=DataSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    optim: OptimSpec = field(default_factory=OptimSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+    name: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    # -- JSON -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out = {"schema": SCHEMA, **dataclasses.asdict(self)}
+        out["data"]["extra_points"] = [list(p) for p in self.data.extra_points]
+        out["model"]["layers"] = [
+            {k: v for k, v in layer.items() if v is not None} for layer in out["model"]["layers"]
+        ]
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> "Experiment":
+        if not isinstance(raw, dict):
+            raise ConfigError("", f"an experiment must be a JSON object, got {_type_name(raw)}")
+        schema = raw.get("schema", SCHEMA)
+        if not isinstance(schema, int) or isinstance(schema, bool):
+            raise ConfigError("schema", f"must be an integer, got {_type_name(schema)}")
+        if schema > SCHEMA:
+            raise ConfigError("schema", f"version {schema} is newer than this program reads ({SCHEMA}); "
+                                        "update Neural Playground")
+        if schema < 1:
+            raise ConfigError("schema", f"must be >= 1, got {schema}")
+        body = {k: v for k, v in raw.items() if k != "schema"}
+        return _build(cls, body, "")
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Experiment":
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ConfigError("", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+        if not text.strip():
+            raise ConfigError("", "the file is empty")
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        except RecursionError:
+            raise ConfigError("", "not valid JSON: nested too deeply") from None
+        return cls.from_dict(raw)
+
+    def with_overrides(self, assignments: dict[str, Any]) -> "Experiment":
+        """Return a copy with dotted-path values replaced, e.g. {"optim.lr": 0.1}."""
+        raw = self.to_dict()
+        for path, value in assignments.items():
+            node = raw
+            parts = path.split(".")
+            for part in parts[:-1]:
+                if not isinstance(node, dict) or part not in node:
+                    raise ConfigError(path, "no such setting")
+                node = node[part]
+            if not isinstance(node, dict) or parts[-1] not in node:
+                raise ConfigError(path, "no such setting")
+            node[parts[-1]] = value
+        return Experiment.from_dict(raw)
+
+
+# -- building from plain data ----------------------------------------------------
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _build(cls: type, raw: Any, path: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, f"must be an object, got {_type_name(raw)}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ConfigError(_join(path, unknown[0]), "unknown setting")
+    kwargs = {}
+    for f in fields(cls):
+        sub = _join(path, f.name)
+        if f.name not in raw:
+            if cls is Experiment and f.name in ("data", "model", "optim", "train"):
+                raise ConfigError(sub, "missing")
+            continue
+        kwargs[f.name] = _coerce(hints[f.name], raw[f.name], sub)
+    if cls is Experiment:
+        return cls(**kwargs)
+    return cls(**kwargs)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _coerce(hint: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, path)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(path, f"must be a list, got {_type_name(value)}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v, f"{path}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ConfigError(path, f"must have {len(args)} items, got {len(value)}")
+        return tuple(_coerce(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(path, f"must be true or false, got {_type_name(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(path, f"must be an integer, got {_type_name(value)}")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ConfigError(path, f"must be an integer, got {value}")
+            value = int(value)
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(path, f"must be a number, got {_type_name(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(path, f"must be a string, got {_type_name(value)}")
+        return value
+    raise ConfigError(path, f"cannot read a value of type {hint}")  # pragma: no cover
+
+
+# -- validation -------------------------------------------------------------------
+
+def task_of(data: DataSpec) -> str:
+    """'regression', 'binary' or 'multiclass' for a dataset."""
+    if data.name == "linear":
+        return "regression"
+    return "binary" if n_classes(data) == 2 else "multiclass"
+
+
+def n_classes(data: DataSpec) -> int:
+    """Number of classes (1 for regression)."""
+    if data.name == "linear":
+        return 1
+    if data.name == "mnist":
+        return 10
+    if data.name in ("spiral", "blobs"):
+        return data.classes
+    return 2
+
+
+def input_dim(data: DataSpec) -> int:
+    return {"linear": 1, "mnist": 784}.get(data.name, 2)
+
+
+def resolved_loss(exp: Experiment) -> str:
+    if exp.model.loss != "auto":
+        return exp.model.loss
+    return {"regression": "mse", "binary": "bce", "multiclass": "cross_entropy"}[task_of(exp.data)]
+
+
+def _check(cond: bool, path: str, reason: str) -> None:
+    if not cond:
+        raise ConfigError(path, reason)
+
+
+def _choice(value: str, options: tuple[str, ...], path: str) -> None:
+    _check(value in options, path, f"unknown value {value!r}; choose one of {', '.join(options)}")
+
+
+def _finite(value: float, path: str) -> None:
+    _check(math.isfinite(value), path, f"must be a finite number, got {value}")
+
+
+def validate(exp: Experiment) -> None:
+    """Raise ConfigError naming the first field that is out of range."""
+    d, m, o, t = exp.data, exp.model, exp.optim, exp.train
+    for name, obj, cls in (("data", d, DataSpec), ("model", m, ModelSpec),
+                           ("optim", o, OptimSpec), ("train", t, TrainSpec)):
+        _check(isinstance(obj, cls), name, f"must be a {cls.__name__}")
+    _choice(d.name, DATASETS, "data.name")
+    _check(d.n_samples >= 4, "data.n_samples", f"must be >= 4, got {d.n_samples}")
+    _check(d.n_samples <= 100_000, "data.n_samples", f"must be <= 100000, got {d.n_samples}")
+    _finite(d.noise, "data.noise")
+    _check(d.noise >= 0, "data.noise", f"must be >= 0, got {d.noise}")
+    _check(2 <= d.classes <= 10, "data.classes", f"must be between 2 and 10, got {d.classes}")
+    for name in ("val_fraction", "test_fraction"):
+        v = getattr(d, name)
+        _finite(v, f"data.{name}")
+        _check(0 <= v < 1, f"data.{name}", f"must be in [0, 1), got {v}")
+    _check(d.val_fraction + d.test_fraction < 0.9, "data.val_fraction",
+           f"validation and test together must leave at least 10% for training, "
+           f"got {d.val_fraction + d.test_fraction:.2f}")
+    _choice(d.mnist_subset, MNIST_SUBSETS, "data.mnist_subset")
+    _choice(d.normalize, NORMALIZATIONS, "data.normalize")
+    for i, (x, y, label) in enumerate(d.extra_points):
+        _check(math.isfinite(x) and math.isfinite(y), f"data.extra_points[{i}]", "coordinates must be finite")
+        _check(0 <= label < n_classes(d) or d.name == "linear", f"data.extra_points[{i}]",
+               f"class {label} does not exist; the dataset has {n_classes(d)}")
+
+    for i, layer in enumerate(m.layers):
+        p = f"model.layers[{i}]"
+        _check(isinstance(layer, LayerSpec), p, "must be a layer")
+        _choice(layer.kind, LAYER_KINDS, f"{p}.kind")
+        if layer.kind == "linear":
+            _check(layer.units is not None, f"{p}.units", "missing")
+            _check(layer.units > 0, f"{p}.units", f"must be > 0, got {layer.units}")
+            _check(layer.units <= 8192, f"{p}.units", f"must be <= 8192, got {layer.units}")
+        elif layer.kind == "activation":
+            _check(layer.fn is not None, f"{p}.fn", "missing")
+            _choice(layer.fn, ACTIVATIONS, f"{p}.fn")
+        elif layer.kind == "dropout":
+            _check(layer.p is not None, f"{p}.p", "missing")
+            _finite(layer.p, f"{p}.p")
+            _check(0 <= layer.p < 1, f"{p}.p", f"must be in [0, 1), got {layer.p}")
+    _check(len(m.layers) <= 64, "model.layers", f"at most 64 layers, got {len(m.layers)}")
+    _choice(m.loss, LOSSES, "model.loss")
+    _choice(m.init, INITS, "model.init")
+    loss = resolved_loss(exp)
+    task, k = task_of(d), n_classes(d)
+    if loss == "bce":
+        _check(task == "binary", "model.loss",
+               f"binary cross-entropy needs 2 classes, but {d.name} has {k}; use cross_entropy")
+    if loss == "cross_entropy":
+        _check(task != "regression", "model.loss", f"cross_entropy needs classes, but {d.name} is a regression")
+    if loss == "mse":
+        _check(task == "regression", "model.loss", f"mse is for regression, but {d.name} has {k} classes")
+
+    _choice(o.name, OPTIMIZERS, "optim.name")
+    _finite(o.lr, "optim.lr")
+    _check(o.lr > 0, "optim.lr", f"must be > 0, got {o.lr:g}")
+    _check(o.lr <= 1000, "optim.lr", f"must be <= 1000, got {o.lr:g}")
+    _finite(o.momentum, "optim.momentum")
+    _check(0 <= o.momentum < 1, "optim.momentum", f"must be in [0, 1), got {o.momentum:g}")
+    _finite(o.weight_decay, "optim.weight_decay")
+    _check(o.weight_decay >= 0, "optim.weight_decay", f"must be >= 0, got {o.weight_decay:g}")
+
+    _check(t.epochs > 0, "train.epochs", f"must be > 0, got {t.epochs}")
+    _check(t.epochs <= 1_000_000, "train.epochs", f"must be <= 1000000, got {t.epochs}")
+    _check(t.batch_size >= 0, "train.batch_size", f"must be >= 0 (0 = full batch), got {t.batch_size}")
+    _check(t.patience >= 0, "train.patience", f"must be >= 0 (0 = off), got {t.patience}")
+    _check(0 <= t.seed < 2**63, "train.seed", f"must be in [0, 2^63), got {t.seed}")
+    _check(0 <= d.seed < 2**32, "data.seed", f"must be in [0, 2^32), got {d.seed}")
+    _choice(t.device, DEVICES, "train.device")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'optim.lr=0.1' -> ('optim.lr', 0.1); the value is read as JSON, else kept as text."""
+    if "=" not in text:
+        raise ConfigError(text, "expected PATH=VALUE, e.g. optim.lr=0.1")
+    path, _, value = text.partition("=")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    return path.strip(), parsed
+
+
+__all__ = ["ConfigError", "DataSpec", "LayerSpec", "ModelSpec", "OptimSpec", "TrainSpec",
+           "Experiment", "SCHEMA", "validate", "task_of", "n_classes", "input_dim",
+           "resolved_loss", "parse_override", "replace"]

@@ -1,0 +1,57 @@
+"""A thread-safe remote for a running `train()`: stop, pause, resume, step one epoch."""
+from __future__ import annotations
+
+import threading
+
+
+class Control:
+    """Checked by the loop between batches; any thread may press the buttons."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()   # cleared while paused
+        self._running.set()
+        self._lock = threading.Lock()
+        self._steps = 0                    # epochs still allowed before pausing again
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()                # wake a paused loop so it can see the stop
+
+    def pause(self) -> None:
+        with self._lock:
+            self._steps = 0
+            self._running.clear()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._steps = 0
+            self._running.set()
+
+    def step(self) -> None:
+        """Run one more epoch, then pause."""
+        with self._lock:
+            self._steps = 1
+            self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait(self) -> bool:
+        """Block while paused; True when the loop should stop."""
+        while not self._running.wait(0.05):
+            pass
+        return self._stop.is_set()
+
+    def epoch_done(self) -> None:
+        """Called by the loop after each epoch: an ordered step ends here."""
+        with self._lock:
+            if self._steps > 0:
+                self._steps -= 1
+                if self._steps == 0:
+                    self._running.clear()

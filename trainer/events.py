@@ -1,0 +1,116 @@
+"""What `trainer.loop.train` yields: small frozen records of floats and numpy arrays.
+
+No event ever carries a torch tensor, so a consumer on another thread (the GUI)
+can keep them without holding on to the autograd graph or the device.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DataProgress:
+    """Loading the data: stage is 'download', 'extract' or 'read'; total 0 = unknown."""
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Started:
+    task: str                 # regression | binary | multiclass
+    input_dim: int
+    n_classes: int
+    n_train: int
+    n_val: int
+    n_test: int
+    params: int
+    device: str
+    epochs: int
+    batches_per_epoch: int
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Within a mini-batch epoch; yielded at most ~10 times a second."""
+    epoch: int
+    batch: int
+    n_batches: int
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int                # 0-based, as the seed counts
+    train_loss: float
+    val_loss: float
+    train_acc: float | None   # percent; None for regression
+    val_acc: float | None
+    seconds: float            # wall time since training began
+
+    def as_record(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "train_loss": self.train_loss, "val_loss": self.val_loss,
+                "train_acc": self.train_acc, "val_acc": self.val_acc, "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class NewBest:
+    epoch: int
+    val_loss: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The model seen from outside, every so often while training.
+
+    boundary: (H, W, C) class probabilities over the input plane for 2-D data,
+    with extent (xmin, xmax, ymin, ymax); curve: (xs, ys) for 1-D regression;
+    weights: each Linear layer's weight matrix (out, in) and bias, for the diagram.
+    """
+    epoch: int
+    boundary: np.ndarray | None = None
+    extent: tuple[float, float, float, float] | None = None
+    curve: tuple[np.ndarray, np.ndarray] | None = None
+    weights: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+
+
+@dataclass(frozen=True)
+class Stopped:
+    epoch: int
+
+
+@dataclass(frozen=True)
+class Diverged:
+    epoch: int
+    loss: float
+
+    @property
+    def message(self) -> str:
+        return f"diverged at epoch {self.epoch} (loss {self.loss}); kept the last finite weights"
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run is over, whatever ended it; always the last event.
+
+    reason: completed | early_stopped | stopped | diverged.
+    state: the model's final weights (the best ones when restore_best), as numpy.
+    metrics: test metrics (test_loss, and test_accuracy + confusion / predictions
+    for classification, test_mse for regression).
+    """
+    reason: str
+    epochs_run: int
+    best_epoch: int
+    best_val_loss: float
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    state: dict[str, np.ndarray]
+    params: int
+    device: str
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Event = DataProgress | Started | BatchProgress | EpochEnd | NewBest | Snapshot | Stopped | Diverged | Finished

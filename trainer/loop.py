@@ -1,0 +1,342 @@
+"""The one training loop: `train(experiment, control)` yields events as the model learns.
+
+It is the seed's loop (forward, loss, zero_grad, backward, step; model.train()
+for the step, model.eval() + no_grad() to validate; early stopping on the
+validation loss with the best weights restored), made observable and
+controllable. The GUI, the command line, the benchmarks and the tests all
+iterate this generator.
+"""
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import metrics
+from .config import Experiment
+from .control import Control
+from .data import Splits, load
+from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
+                     Started, Stopped)
+from .models import build_loss, build_model, build_optimizer, linear_layers, param_count
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on for a reason the user can act on; the message says which."""
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """How the loop reports, not what it learns: none of this changes the history."""
+    snapshot_every_s: float = 0.0      # 0 = only a final snapshot; the GUI asks for ~20 Hz
+    boundary_resolution: int = 100     # grid cells per side of the decision-boundary image
+    weights_max_params: int = 20_000   # larger models send no weights for the diagram
+    allow_download: bool = True
+    progress_every_s: float = 0.1      # BatchProgress rate inside mini-batch epochs
+
+
+def pick_device(requested: str) -> torch.device:
+    if requested == "cuda":
+        if not torch.cuda.is_available():
+            raise TrainingError("train.device: CUDA was asked for, but no CUDA device is available")
+        return torch.device("cuda")
+    if requested == "auto" and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def train(experiment: Experiment, control: Control | None = None,
+          options: LoopOptions = LoopOptions()) -> Iterator[Event]:
+    """Run one experiment to the end, yielding Started, EpochEnd... and always Finished last."""
+    control = control or Control()
+    splits = yield from _load_with_progress(experiment, options)
+    if control.stopped:
+        return
+    device = pick_device(experiment.train.device)
+    with _threads_for(experiment, splits, device):
+        yield from _Run(experiment, splits, device, control, options).events()
+
+
+def _load_with_progress(experiment: Experiment, options: LoopOptions) -> Iterator[Event]:
+    """Load the data on a helper thread so progress can be yielded while it works."""
+    if experiment.data.name != "mnist":
+        return load(experiment.data, allow_download=options.allow_download)
+    messages: queue.Queue = queue.Queue()
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["splits"] = load(experiment.data, progress=lambda *a: messages.put(DataProgress(*a)),
+                                    allow_download=options.allow_download)
+        except BaseException as exc:  # re-raised on the consumer's thread below
+            result["error"] = exc
+        finally:
+            messages.put(None)
+
+    threading.Thread(target=work, name="np-data-load", daemon=True).start()
+    while (msg := messages.get()) is not None:
+        yield msg
+    if "error" in result:
+        raise result["error"]
+    return result["splits"]
+
+
+@contextmanager
+def _threads_for(experiment: Experiment, splits: Splits, device: torch.device):
+    """One intra-op thread for tiny models: thread hand-offs cost more than they save there."""
+    before = torch.get_num_threads()
+    model_size = param_count(build_model(experiment)) if device.type == "cpu" else 0
+    rows = experiment.train.batch_size or len(splits.x_train)
+    if device.type == "cpu" and model_size * rows < 2_000_000:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _Run:
+    """The state of one run; `events()` is the loop itself."""
+
+    def __init__(self, exp: Experiment, splits: Splits, device: torch.device, control: Control,
+                 options: LoopOptions):
+        self.exp, self.splits, self.device, self.control, self.options = exp, splits, device, control, options
+        self.task = splits.task
+        torch.manual_seed(exp.train.seed)
+        self.model = build_model(exp).to(device)
+        self.criterion = build_loss(exp)
+        self.optimizer = build_optimizer(exp, self.model.parameters())
+        self.shuffle = torch.Generator().manual_seed(exp.train.seed)
+        self.x_train, self.y_train = self._tensors(splits.x_train, splits.y_train)
+        self.x_val, self.y_val = self._tensors(splits.x_val, splits.y_val)
+        self.x_test, self.y_test = self._tensors(splits.x_test, splits.y_test)
+        self.history: list[dict[str, Any]] = []
+        self.best_val_loss = math.inf
+        self.best_epoch = 0
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.last_good = [p.detach().clone() for p in self.model.parameters()]
+        self.extent = _extent(splits) if splits.input_dim <= 2 else None
+        self.t0 = time.perf_counter()
+        self.last_snapshot = -math.inf
+
+    def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        if self.task == "multiclass":
+            yt = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(self.device)
+        else:  # BCELoss and MSELoss compare against a (N, 1) float column
+            yt = torch.from_numpy(np.asarray(y, dtype=np.float32).reshape(-1, 1)).to(self.device)
+        return xt, yt
+
+    # -- the loop ------------------------------------------------------------------
+    def events(self) -> Iterator[Event]:
+        t = self.exp.train
+        n_train = len(self.x_train)
+        batch = t.batch_size if 0 < t.batch_size < n_train else n_train
+        n_batches = math.ceil(n_train / batch)
+        params = param_count(self.model)
+        yield Started(self.task, self.splits.input_dim, self.splits.n_classes, *self.splits.sizes,
+                      params=params, device=str(self.device), epochs=t.epochs, batches_per_epoch=n_batches)
+        reason = "completed"
+        epoch = -1
+        for epoch in range(t.epochs):
+            try:
+                result = yield from self._train_epoch(epoch, batch, n_batches)
+            except torch.cuda.OutOfMemoryError:
+                raise TrainingError("the GPU ran out of memory; choose a smaller batch size or "
+                                    "train.device=cpu") from None
+            if result is None:
+                yield Stopped(epoch)
+                reason = "stopped"
+                break
+            train_loss, train_acc = result
+            val_loss, val_acc = self._evaluate(self.x_val, self.y_val)
+            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                self._restore_last_good()
+                yield Diverged(epoch, train_loss if not math.isfinite(train_loss) else val_loss)
+                reason = "diverged"
+                break
+            self._keep_last_good()
+            record = EpochEnd(epoch, train_loss, val_loss, train_acc, val_acc, time.perf_counter() - self.t0)
+            self.history.append(record.as_record())
+            yield record
+            if val_loss < self.best_val_loss:
+                self.best_val_loss, self.best_epoch = val_loss, epoch
+                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                yield NewBest(epoch, val_loss)
+            if self.options.snapshot_every_s > 0 and \
+                    time.perf_counter() - self.last_snapshot >= self.options.snapshot_every_s:
+                yield self._snapshot(epoch)
+            self.control.epoch_done()
+            if t.patience and epoch - self.best_epoch >= t.patience:
+                reason = "early_stopped"
+                break
+        yield from self._finish(reason, len(self.history))
+
+    def _train_epoch(self, epoch: int, batch: int, n_batches: int):
+        """One pass over the training data; (loss, accuracy) or None when told to stop."""
+        model, criterion, optimizer = self.model, self.criterion, self.optimizer
+        model.train()
+        n = len(self.x_train)
+        if n_batches == 1:
+            if self.control.wait():
+                return None
+            outputs = model(self.x_train)
+            loss = criterion(outputs, self.y_train)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                correct = self._correct(outputs, self.y_train)
+            return loss.item(), self._percent(correct, n)
+        order = torch.randperm(n, generator=self.shuffle).to(self.device)
+        total_loss = torch.zeros((), device=self.device)
+        total_correct = torch.zeros((), device=self.device, dtype=torch.long)
+        last_report = time.perf_counter()
+        for b in range(n_batches):
+            if self.control.wait():
+                return None
+            idx = order[b * batch:(b + 1) * batch]
+            xb, yb = self.x_train[idx], self.y_train[idx]
+            outputs = model(xb)
+            loss = criterion(outputs, yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                total_loss += loss.detach() * len(idx)
+                if self.task != "regression":
+                    total_correct += self._correct(outputs, yb)
+            now = time.perf_counter()
+            if now - last_report >= self.options.progress_every_s:
+                last_report = now
+                yield BatchProgress(epoch, b + 1, n_batches)
+        return total_loss.item() / n, self._percent(total_correct, n)
+
+    def _correct(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.task == "multiclass":
+            return (outputs.argmax(dim=1) == y).sum()
+        if self.task == "binary":
+            return ((outputs > 0.5).float() == y).sum()
+        return torch.zeros((), dtype=torch.long, device=outputs.device)
+
+    def _percent(self, correct: torch.Tensor, n: int) -> float | None:
+        return None if self.task == "regression" else correct.item() / n * 100.0
+
+    def _evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float | None]:
+        self.model.eval()
+        with torch.no_grad():
+            outputs = self.model(x)
+            if not torch.isfinite(outputs).all():
+                return math.nan, None
+            loss = self.criterion(outputs, y).item()
+            return loss, self._percent(self._correct(outputs, y), len(y))
+
+    # -- weights kept aside ---------------------------------------------------------
+    def _keep_last_good(self) -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(self.last_good, [p.detach() for p in self.model.parameters()])
+
+    def _restore_last_good(self) -> None:
+        with torch.no_grad():
+            for p, good in zip(self.model.parameters(), self.last_good):
+                p.copy_(good)
+
+    # -- what the outside sees ------------------------------------------------------
+    def _snapshot(self, epoch: int) -> Snapshot:
+        self.last_snapshot = time.perf_counter()
+        boundary = curve = None
+        self.model.eval()
+        with torch.no_grad():
+            if self.splits.input_dim == 2 and self.extent is not None:
+                boundary = self._boundary()
+            elif self.splits.input_dim == 1 and self.extent is not None:
+                xs = torch.linspace(self.extent[0], self.extent[1], 100, device=self.device)
+                ys = self.model(xs[:, None])[:, 0]
+                curve = (xs.cpu().numpy(), ys.cpu().numpy())
+            weights = ()
+            if param_count(self.model) <= self.options.weights_max_params:
+                weights = tuple((m.weight.detach().cpu().numpy().copy(), m.bias.detach().cpu().numpy().copy())
+                                for m in linear_layers(self.model))
+        return Snapshot(epoch, boundary=boundary, extent=self.extent, curve=curve, weights=weights)
+
+    def _boundary(self) -> np.ndarray:
+        """(H, W, C) class probabilities on a grid over the extent; binary gives C = 2."""
+        xmin, xmax, ymin, ymax = self.extent
+        res = self.options.boundary_resolution
+        xs = torch.linspace(xmin, xmax, res, device=self.device)
+        ys = torch.linspace(ymin, ymax, res, device=self.device)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+        probs = _probabilities(self.model(grid), self.task)
+        return probs.reshape(res, res, -1).cpu().numpy()
+
+    def _finish(self, reason: str, epochs_run: int) -> Iterator[Event]:
+        if self.exp.train.restore_best and self.best_state is not None and reason != "diverged":
+            self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        metrics_ = self.test_metrics()
+        if self.extent is not None:
+            yield self._snapshot(max(epochs_run - 1, 0))
+        state = {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
+        extra: dict[str, Any] = {"norm": list(self.splits.norm)}
+        if self.task == "regression" and len(self.exp.model.layers) == 0:
+            lin = linear_layers(self.model)[0]
+            extra.update(w=float(lin.weight.item()), b=float(lin.bias.item()))
+        yield Finished(reason=reason, epochs_run=epochs_run, best_epoch=self.best_epoch,
+                       best_val_loss=self.best_val_loss, history=self.history, metrics=metrics_, state=state,
+                       params=param_count(self.model), device=str(self.device),
+                       seconds=time.perf_counter() - self.t0, extra=extra)
+
+    def test_metrics(self) -> dict[str, Any]:
+        with torch.no_grad():
+            outputs = self.model(self.x_test)
+            loss = self.criterion(outputs, self.y_test).item() if torch.isfinite(outputs).all() else math.nan
+        out: dict[str, Any] = {"test_loss": loss, "n_test": len(self.x_test)}
+        if self.task == "regression":
+            out["test_mse"] = loss
+            return out
+        probs = _probabilities(outputs, self.task).cpu().numpy()
+        pred = probs.argmax(axis=1)
+        true = self.splits.y_test
+        out["test_accuracy"] = metrics.accuracy(pred, true)
+        out["confusion"] = metrics.confusion_matrix(true, pred, self.splits.n_classes)
+        out["predictions"] = pred
+        out["confidence"] = probs.max(axis=1)
+        out["probabilities"] = probs
+        return out
+
+
+def _probabilities(outputs: torch.Tensor, task: str) -> torch.Tensor:
+    if task == "binary":  # the model already ends in Sigmoid
+        return torch.cat([1 - outputs, outputs], dim=1)
+    return torch.softmax(outputs, dim=1)
+
+
+def _extent(splits: Splits) -> tuple[float, float, float, float]:
+    """The input plane the data spans, padded by 0.3 as the seed pads its plot."""
+    x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
+    if splits.input_dim == 1:
+        lo, hi = float(x.min()), float(x.max())
+        return lo - 0.3, hi + 0.3, 0.0, 0.0
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    return float(lo[0] - 0.3), float(hi[0] + 0.3), float(lo[1] - 0.3), float(hi[1] + 0.3)
+
+
+def run_to_end(experiment: Experiment, control: Control | None = None,
+               options: LoopOptions = LoopOptions()) -> Finished:
+    """Drain `train` and return its Finished event (for code that only wants the result)."""
+    finished = None
+    for event in train(experiment, control, options):
+        if isinstance(event, Finished):
+            finished = event
+    if finished is None:
+        raise TrainingError("training ended before it started (stopped while loading)")
+    return finished

@@ -1,0 +1,77 @@
+"""Experiment.model -> nn.Sequential, with the output head the task needs."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import Experiment, LayerSpec, input_dim, n_classes, resolved_loss
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "identity": nn.Identity,
+}
+
+
+def output_units(exp: Experiment) -> int:
+    return 1 if resolved_loss(exp) in ("bce", "mse") else n_classes(exp.data)
+
+
+def build_model(exp: Experiment) -> nn.Sequential:
+    """The layers in order; binary tasks end in Sigmoid (BCELoss, as the seed), others in logits."""
+    width = input_dim(exp.data)
+    modules: list[nn.Module] = []
+    for layer in exp.model.layers:
+        module, width = _module(layer, width)
+        modules.append(module)
+    modules.append(nn.Linear(width, output_units(exp)))
+    if resolved_loss(exp) == "bce":
+        modules.append(nn.Sigmoid())
+    model = nn.Sequential(*modules)
+    if exp.model.init == "zeros":
+        with torch.no_grad():
+            for p in model.parameters():
+                p.zero_()
+    return model
+
+
+def _module(layer: LayerSpec, width: int) -> tuple[nn.Module, int]:
+    if layer.kind == "linear":
+        return nn.Linear(width, layer.units), layer.units
+    if layer.kind == "activation":
+        return _ACTIVATIONS[layer.fn](), width
+    if layer.kind == "dropout":
+        return nn.Dropout(layer.p), width
+    if layer.kind == "batchnorm":
+        return nn.BatchNorm1d(width), width
+    raise ValueError(f"unknown layer kind {layer.kind!r}")  # validate() rules this out
+
+
+def param_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_loss(exp: Experiment) -> nn.Module:
+    return {"bce": nn.BCELoss, "cross_entropy": nn.CrossEntropyLoss, "mse": nn.MSELoss}[resolved_loss(exp)]()
+
+
+def build_optimizer(exp: Experiment, params) -> torch.optim.Optimizer:
+    o = exp.optim
+    if o.name == "sgd":
+        return torch.optim.SGD(params, lr=o.lr, weight_decay=o.weight_decay)
+    if o.name == "momentum":
+        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    if o.name == "adam":
+        return torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
+    if o.name == "adamw":
+        return torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+    if o.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    raise ValueError(f"unknown optimizer {o.name!r}")  # validate() rules this out
+
+
+def linear_layers(model: nn.Module) -> list[nn.Linear]:
+    return [m for m in model.modules() if isinstance(m, nn.Linear)]
