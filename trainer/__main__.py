@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import replace
 from typing import Any
@@ -98,7 +99,9 @@ def summary(exp: Experiment, finished: Finished) -> dict[str, Any]:
             out[key] = finished.extra[key]
     out["seconds"] = round(finished.seconds, 3)
     out["device"] = finished.device
-    return out
+    # JSON has no NaN / Infinity (json.dumps would write them anyway): a run that diverged or
+    # stopped before its first epoch reports null instead, so strict parsers can read the line.
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -140,9 +143,12 @@ def _check_out_dir(out: str) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import write_script
+    from .export import ExportError, write_script
     exp = experiment_from_args(args)
-    path = write_script(exp, args.output)
+    try:
+        path = write_script(exp, args.output)
+    except ExportError as exc:  # a bad -o: one line, and no torch import on the way out
+        raise UsageError(str(exc)) from None
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
@@ -153,6 +159,7 @@ class _ProgressBar:
     def __init__(self, enabled: bool):
         import time
         self.enabled, self.total, self.last, self.time = enabled, 0, 0.0, time.perf_counter
+        self.pending = ""
 
     def start(self, total: int) -> None:
         self.total = total
@@ -174,15 +181,18 @@ class _ProgressBar:
         if self.enabled:
             sys.stderr.write("\n" + text + "\n")
 
-    def _draw(self, text: str) -> None:
+    def _draw(self, text: str, force: bool = False) -> None:
+        self.pending = text
         now = self.time()
-        if self.enabled and now - self.last >= 0.1:
+        if self.enabled and (force or now - self.last >= 0.1):
             self.last = now
             sys.stderr.write("\r" + text.ljust(90)[:120])
             sys.stderr.flush()
 
     def close(self) -> None:
-        if self.enabled and self.last:
+        """Draw the final state (the throttle may have skipped it) and end the line."""
+        if self.enabled and self.pending:
+            self._draw(self.pending, force=True)
             sys.stderr.write("\n")
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +101,9 @@ def load(path: str | os.PathLike) -> Checkpoint:
     if not target.exists():
         raise CheckpointError(f"{target}: no such file")
     try:
-        payload = torch.load(target, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle makes torch warn about its protocol; we refuse it below
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(target, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
             AttributeError, KeyError, TypeError, IndexError, UnicodeDecodeError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -29,7 +29,11 @@ class Control:
             self._running.set()
 
     def step(self) -> None:
-        """Run one more epoch, then pause."""
+        """Run to the end of the current epoch, then pause.
+
+        Pressed while paused between epochs, that is exactly one more epoch;
+        pressed while paused mid-epoch (mini-batches), the rest of that epoch.
+        """
         with self._lock:
             self._steps = 1
             self._running.set()
@@ -44,8 +48,10 @@ class Control:
 
     def wait(self) -> bool:
         """Block while paused; True when the loop should stop."""
+        # Checking the stop flag in the loop too: a pause() pressed after stop() must not block forever.
         while not self._running.wait(0.05):
-            pass
+            if self._stop.is_set():
+                return True
         return self._stop.is_set()
 
     def epoch_done(self) -> None:

@@ -68,12 +68,15 @@ class Snapshot:
     boundary: (H, W, C) class probabilities over the input plane for 2-D data,
     with extent (xmin, xmax, ymin, ymax); curve: (xs, ys) for 1-D regression;
     weights: each Linear layer's weight matrix (out, in) and bias, for the diagram.
+    neurons: for 2-D data, each hidden Linear layer's units after their activation over
+    the plane, (H, W, units) at `neuron_resolution` (TensorFlow Playground's neuron view).
     """
     epoch: int
     boundary: np.ndarray | None = None
     extent: tuple[float, float, float, float] | None = None
     curve: tuple[np.ndarray, np.ndarray] | None = None
     weights: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    neurons: tuple[np.ndarray, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ class LoopOptions:
     """How the loop reports, not what it learns: none of this changes the history."""
     snapshot_every_s: float = 0.0      # 0 = only a final snapshot; the GUI asks for ~20 Hz
     boundary_resolution: int = 100     # grid cells per side of the decision-boundary image
-    weights_max_params: int = 20_000   # larger models send no weights for the diagram
+    weights_max_params: int = 20_000   # larger models send no weights or neuron maps for the diagram
+    neuron_resolution: int = 40        # grid cells per side of each hidden neuron's map
     allow_download: bool = True
     progress_every_s: float = 0.1      # BatchProgress rate inside mini-batch epochs
 
@@ -122,7 +123,11 @@ class _Run:
         self.best_val_loss = math.inf
         self.best_epoch = 0
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.last_good = [p.detach().clone() for p in self.model.parameters()]
+        # Every parameter and buffer (BatchNorm's running stats too): a NaN batch poisons both.
+        self.live_state = list(self.model.state_dict().values())
+        self.last_good = [t.detach().clone() for t in self.live_state]
+        # BCELoss raises on NaN inputs (a device assert on CUDA), so binary runs check outputs first.
+        self.check_outputs = isinstance(self.criterion, nn.BCELoss)
         self.extent = _extent(splits) if splits.input_dim <= 2 else None
         self.t0 = time.perf_counter()
         self.last_snapshot = -math.inf
@@ -158,7 +163,7 @@ class _Run:
                 break
             train_loss, train_acc = result
             val_loss, val_acc = self._evaluate(self.x_val, self.y_val)
-            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+            if not (math.isfinite(train_loss) and math.isfinite(val_loss) and self._weights_finite()):
                 self._restore_last_good()
                 yield Diverged(epoch, train_loss if not math.isfinite(train_loss) else val_loss)
                 reason = "diverged"
@@ -189,6 +194,8 @@ class _Run:
             if self.control.wait():
                 return None
             outputs = model(self.x_train)
+            if self.check_outputs and not torch.isfinite(outputs).all():
+                return math.nan, None
             loss = criterion(outputs, self.y_train)
             optimizer.zero_grad()
             loss.backward()
@@ -206,6 +213,8 @@ class _Run:
             idx = order[b * batch:(b + 1) * batch]
             xb, yb = self.x_train[idx], self.y_train[idx]
             outputs = model(xb)
+            if self.check_outputs and not torch.isfinite(outputs).all():
+                return math.nan, None   # the epoch ends here; the caller reports Diverged
             loss = criterion(outputs, yb)
             optimizer.zero_grad()
             loss.backward()
@@ -242,41 +251,67 @@ class _Run:
     # -- weights kept aside ---------------------------------------------------------
     def _keep_last_good(self) -> None:
         with torch.no_grad():
-            torch._foreach_copy_(self.last_good, [p.detach() for p in self.model.parameters()])
+            torch._foreach_copy_(self.last_good, self.live_state)
 
     def _restore_last_good(self) -> None:
         with torch.no_grad():
-            for p, good in zip(self.model.parameters(), self.last_good):
-                p.copy_(good)
+            torch._foreach_copy_(self.live_state, self.last_good)
+
+    def _weights_finite(self) -> bool:
+        with torch.no_grad():
+            return bool(torch.stack([torch.isfinite(t).all() for t in self.live_state
+                                     if t.is_floating_point()]).all())
 
     # -- what the outside sees ------------------------------------------------------
     def _snapshot(self, epoch: int) -> Snapshot:
         self.last_snapshot = time.perf_counter()
         boundary = curve = None
+        neurons: tuple[np.ndarray, ...] = ()
+        small = param_count(self.model) <= self.options.weights_max_params
         self.model.eval()
         with torch.no_grad():
             if self.splits.input_dim == 2 and self.extent is not None:
                 boundary = self._boundary()
+                if small:
+                    neurons = self._neurons()
             elif self.splits.input_dim == 1 and self.extent is not None:
                 xs = torch.linspace(self.extent[0], self.extent[1], 100, device=self.device)
                 ys = self.model(xs[:, None])[:, 0]
                 curve = (xs.cpu().numpy(), ys.cpu().numpy())
             weights = ()
-            if param_count(self.model) <= self.options.weights_max_params:
+            if small:
                 weights = tuple((m.weight.detach().cpu().numpy().copy(), m.bias.detach().cpu().numpy().copy())
                                 for m in linear_layers(self.model))
-        return Snapshot(epoch, boundary=boundary, extent=self.extent, curve=curve, weights=weights)
+        return Snapshot(epoch, boundary=boundary, extent=self.extent, curve=curve, weights=weights,
+                        neurons=neurons)
 
-    def _boundary(self) -> np.ndarray:
-        """(H, W, C) class probabilities on a grid over the extent; binary gives C = 2."""
+    def _grid(self, res: int) -> torch.Tensor:
+        """(res*res, 2) points over the extent, row-major from ymin to ymax."""
         xmin, xmax, ymin, ymax = self.extent
-        res = self.options.boundary_resolution
         xs = torch.linspace(xmin, xmax, res, device=self.device)
         ys = torch.linspace(ymin, ymax, res, device=self.device)
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-        grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-        probs = _probabilities(self.model(grid), self.task)
+        return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+
+    def _boundary(self) -> np.ndarray:
+        """(H, W, C) class probabilities on a grid over the extent; binary gives C = 2."""
+        res = self.options.boundary_resolution
+        probs = _probabilities(self.model(self._grid(res)), self.task)
         return probs.reshape(res, res, -1).cpu().numpy()
+
+    def _neurons(self) -> tuple[np.ndarray, ...]:
+        """Each hidden Linear layer's output after the activation that follows it, over the plane."""
+        res = self.options.neuron_resolution
+        h = self._grid(res)
+        maps = []
+        modules = list(self.model)
+        for i, module in enumerate(modules[:-1]):  # the last Linear is the output head
+            h = module(h)
+            if isinstance(module, nn.Linear) and i < len(modules) - 2:
+                after = modules[i + 1]
+                shown = after(h) if not isinstance(after, (nn.Linear, nn.Dropout, nn.BatchNorm1d)) else h
+                maps.append(shown.reshape(res, res, -1).cpu().numpy())
+        return tuple(maps)
 
     def _finish(self, reason: str, epochs_run: int) -> Iterator[Event]:
         if self.exp.train.restore_best and self.best_state is not None and reason != "diverged":
