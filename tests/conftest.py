@@ -12,6 +12,15 @@ MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
+def pytest_configure(config) -> None:
+    """Keep every test away from the user's real data, cache, log and settings folders."""
+    import tempfile
+    home = Path(tempfile.mkdtemp(prefix="np-test-home-"))
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        os.environ[var] = str(home / var.lower())
+    os.environ.pop("NEURAL_PLAYGROUND_DATA", None)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
