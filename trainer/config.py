@@ -260,6 +260,28 @@ def resolved_loss(exp: Experiment) -> str:
     return {"regression": "mse", "binary": "bce", "multiclass": "cross_entropy"}[task_of(exp.data)]
 
 
+def output_units(exp: Experiment) -> int:
+    """Width of the head: one sigmoid / regression column, else one logit per class."""
+    return 1 if resolved_loss(exp) in ("bce", "mse") else n_classes(exp.data)
+
+
+def count_params(exp: Experiment) -> int:
+    """The model's parameter count by arithmetic (as models.param_count(build_model(exp))).
+
+    Building a model draws its initial weights from torch's global generator, which a
+    training running on another thread is using for dropout: counting must not disturb it.
+    """
+    width, total = input_dim(exp.data), 0
+    for layer in exp.model.layers:
+        if layer.kind == "linear":
+            total += width * layer.units + layer.units
+            width = layer.units
+        elif layer.kind == "batchnorm":
+            total += 2 * width
+    out = output_units(exp)
+    return total + width * out + out
+
+
 def _check(cond: bool, path: str, reason: str) -> None:
     if not cond:
         raise ConfigError(path, reason)
@@ -359,4 +381,4 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 __all__ = ["ConfigError", "DataSpec", "LayerSpec", "ModelSpec", "OptimSpec", "TrainSpec",
            "Experiment", "SCHEMA", "validate", "task_of", "n_classes", "input_dim",
-           "resolved_loss", "parse_override", "replace"]
+           "resolved_loss", "output_units", "count_params", "parse_override", "replace"]

@@ -177,6 +177,10 @@ def _with_extra(spec: DataSpec, splits: Splits) -> Splits:
     if not spec.extra_points:
         return splits
     pts = np.array([[x, y] for x, y, _ in spec.extra_points], dtype=np.float32)
-    labels = np.array([c for _, _, c in spec.extra_points], dtype=splits.y_train.dtype)
-    return replace(splits, x_train=np.concatenate([splits.x_train, pts[:, :splits.input_dim]]),
-                   y_train=np.concatenate([splits.y_train, labels]))
+    if splits.task == "regression":   # a point (x, y) on the plot; its class field is unused
+        x_new, y_new = pts[:, :1], pts[:, 1].astype(splits.y_train.dtype)
+    else:
+        x_new = pts
+        y_new = np.array([c for _, _, c in spec.extra_points], dtype=splits.y_train.dtype)
+    return replace(splits, x_train=np.concatenate([splits.x_train, x_new]),
+                   y_train=np.concatenate([splits.y_train, y_new]))

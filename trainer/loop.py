@@ -21,12 +21,12 @@ import torch
 from torch import nn
 
 from . import metrics
-from .config import Experiment
+from .config import Experiment, resolved_loss
 from .control import Control
 from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
                      Started, Stopped)
-from .models import build_loss, build_model, build_optimizer, linear_layers, param_count
+from .models import build_loss, build_model, build_optimizer, count_params, linear_layers, param_count
 
 
 class TrainingError(RuntimeError):
@@ -94,7 +94,7 @@ def _load_with_progress(experiment: Experiment, options: LoopOptions) -> Iterato
 def _threads_for(experiment: Experiment, splits: Splits, device: torch.device):
     """One intra-op thread for tiny models: thread hand-offs cost more than they save there."""
     before = torch.get_num_threads()
-    model_size = param_count(build_model(experiment)) if device.type == "cpu" else 0
+    model_size = count_params(experiment) if device.type == "cpu" else 0
     rows = experiment.train.batch_size or len(splits.x_train)
     if device.type == "cpu" and model_size * rows < 2_000_000:
         torch.set_num_threads(1)
@@ -111,6 +111,9 @@ class _Run:
                  options: LoopOptions):
         self.exp, self.splits, self.device, self.control, self.options = exp, splits, device, control, options
         self.task = splits.task
+        # How outputs and labels look follows the loss, not the dataset: two classes may be trained
+        # as one sigmoid column (BCE, as the seed) or as two logits (cross-entropy).
+        self.head = resolved_loss(exp)
         torch.manual_seed(exp.train.seed)
         self.model = build_model(exp).to(device)
         self.criterion = build_loss(exp)
@@ -134,7 +137,7 @@ class _Run:
 
     def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
-        if self.task == "multiclass":
+        if self.head == "cross_entropy":
             yt = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(self.device)
         else:  # BCELoss and MSELoss compare against a (N, 1) float column
             yt = torch.from_numpy(np.asarray(y, dtype=np.float32).reshape(-1, 1)).to(self.device)
@@ -230,9 +233,9 @@ class _Run:
         return total_loss.item() / n, self._percent(total_correct, n)
 
     def _correct(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        if self.task == "multiclass":
+        if self.head == "cross_entropy":
             return (outputs.argmax(dim=1) == y).sum()
-        if self.task == "binary":
+        if self.head == "bce":
             return ((outputs > 0.5).float() == y).sum()
         return torch.zeros((), dtype=torch.long, device=outputs.device)
 
@@ -296,7 +299,7 @@ class _Run:
     def _boundary(self) -> np.ndarray:
         """(H, W, C) class probabilities on a grid over the extent; binary gives C = 2."""
         res = self.options.boundary_resolution
-        probs = _probabilities(self.model(self._grid(res)), self.task)
+        probs = _probabilities(self.model(self._grid(res)), self.head)
         return probs.reshape(res, res, -1).cpu().numpy()
 
     def _neurons(self) -> tuple[np.ndarray, ...]:
@@ -338,7 +341,7 @@ class _Run:
         if self.task == "regression":
             out["test_mse"] = loss
             return out
-        probs = _probabilities(outputs, self.task).cpu().numpy()
+        probs = _probabilities(outputs, self.head).cpu().numpy()
         pred = probs.argmax(axis=1)
         true = self.splits.y_test
         out["test_accuracy"] = metrics.accuracy(pred, true)
@@ -349,8 +352,8 @@ class _Run:
         return out
 
 
-def _probabilities(outputs: torch.Tensor, task: str) -> torch.Tensor:
-    if task == "binary":  # the model already ends in Sigmoid
+def _probabilities(outputs: torch.Tensor, head: str) -> torch.Tensor:
+    if head == "bce":  # the model already ends in Sigmoid
         return torch.cat([1 - outputs, outputs], dim=1)
     return torch.softmax(outputs, dim=1)
 

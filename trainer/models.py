@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import Experiment, LayerSpec, input_dim, n_classes, resolved_loss
+from .config import Experiment, LayerSpec, count_params, input_dim, output_units, resolved_loss  # noqa: F401
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -14,10 +14,6 @@ _ACTIVATIONS = {
     "gelu": nn.GELU,
     "identity": nn.Identity,
 }
-
-
-def output_units(exp: Experiment) -> int:
-    return 1 if resolved_loss(exp) in ("bce", "mse") else n_classes(exp.data)
 
 
 def build_model(exp: Experiment) -> nn.Sequential:

@@ -115,3 +115,13 @@ def test_points_clicked_in_join_the_training_set():
     np.testing.assert_array_equal(s.x_train[-2:], np.array([[0.1, 0.2], [-0.3, 0.4]], dtype=np.float32))
     np.testing.assert_array_equal(s.y_train[-2:], [1, 0])
     np.testing.assert_array_equal(s.x_val, plain.x_val)
+
+
+def test_a_point_added_to_the_regression_plot_is_x_and_y():
+    from trainer.config import DataSpec
+    from trainer.data import load
+    base = load(DataSpec(name="linear", n_samples=50, noise=0.5, val_fraction=0.0, test_fraction=0.0))
+    added = load(DataSpec(name="linear", n_samples=50, noise=0.5, val_fraction=0.0, test_fraction=0.0,
+                          extra_points=((2.5, 9.0, 0),)))
+    assert len(added.x_train) == len(base.x_train) + 1
+    assert added.x_train[-1, 0] == 2.5 and added.y_train[-1] == 9.0

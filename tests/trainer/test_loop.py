@@ -332,3 +332,13 @@ def test_a_binary_run_gone_nan_is_diverged_not_a_crash(trained_batches, batch_si
 def test_mini_batches_cover_every_training_point_once_per_epoch(trained_batches):
     run_to_end(minibatch_moons(epochs=3, batch_size=32))
     assert trained_batches == [32, 32, 32, 32, 12] * 3
+
+
+def test_two_classes_as_two_logits_learn_xor():
+    """model.loss=cross_entropy on a binary dataset: labels and outputs follow the loss, not the dataset."""
+    from trainer.loop import run_to_end
+    from trainer.presets import load_preset
+    exp = load_preset("xor-mlp").with_overrides({"model.loss": "cross_entropy", "train.epochs": 3000})
+    finished = run_to_end(exp)
+    assert finished.metrics["test_accuracy"] == 100.0
+    assert finished.metrics["probabilities"].shape == (4, 2)
