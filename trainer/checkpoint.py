@@ -24,7 +24,7 @@ from torch import nn
 
 from .config import ConfigError, Experiment
 from .events import Finished
-from .models import build_model
+from .models import model_from_state
 
 FORMAT = "neural-playground-checkpoint"
 VERSION = 1
@@ -123,11 +123,9 @@ def load(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(f"{target}: its experiment is invalid ({exc})") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{target}: damaged ({type(exc).__name__}: {exc})") from None
-    model = build_model(experiment)
     try:
-        model.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as exc:
+        model = model_from_state(experiment, state)
+    except (RuntimeError, TypeError, AttributeError, ValueError) as exc:
         raise CheckpointError(f"{target}: its weights do not fit its architecture "
                               f"({str(exc).splitlines()[0][:200]})") from None
-    model.eval()
     return Checkpoint(model, experiment, history, metrics, norm, target)  # type: ignore[arg-type]

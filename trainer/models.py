@@ -34,6 +34,19 @@ def build_model(exp: Experiment) -> nn.Sequential:
     return model
 
 
+def model_from_state(exp: Experiment, state: dict) -> nn.Sequential:
+    """The experiment's model holding trained weights, in eval mode.
+
+    Built on the meta device and then given empty storage, so no initial weights are
+    drawn: torch's global generator may be in use by a training on another thread.
+    """
+    with torch.device("meta"):
+        model = build_model(exp)
+    model = model.to_empty(device="cpu")
+    model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    return model.eval()
+
+
 def _module(layer: LayerSpec, width: int) -> tuple[nn.Module, int]:
     if layer.kind == "linear":
         return nn.Linear(width, layer.units), layer.units
