@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
+
+# torch is imported inside the functions that classify: the drawing pad imports this module
+# for its constants while the window is being built, before torch has loaded.
 
 CANVAS_PX = 280       # the drawing pad's side
 # Brush diameter on a 280x280 pad. A digit drawn about 200 px tall (the natural size here) is scaled
@@ -111,7 +112,7 @@ def _area_weights(n: int, scale: float, centre: float) -> np.ndarray:
 @dataclass(frozen=True)
 class DigitModel:
     """A model that reads 784 MNIST pixels and the (mean, std) its inputs were normalised with."""
-    model: nn.Module
+    model: Any  # torch.nn.Module
     norm: tuple[float, float] = (0.0, 1.0)
 
 
@@ -120,6 +121,7 @@ def digit_model(source: Any) -> DigitModel:
 
     ValueError when the model does not read 28x28 images into 10 classes.
     """
+    from torch import nn
     if isinstance(source, DigitModel):
         found = source
     elif hasattr(source, "model") and hasattr(source, "norm"):
@@ -142,6 +144,7 @@ def digit_model(source: Any) -> DigitModel:
 
 def classify(source: Any, image: np.ndarray) -> np.ndarray:
     """Probabilities (10,) for a 28x28 image in [0, 1] from `to_mnist`, normalised as the model was trained."""
+    import torch
     found = digit_model(source)
     model = found.model
     param = next(model.parameters(), None)

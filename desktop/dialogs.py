@@ -1,0 +1,38 @@
+"""Message boxes: errors (with details folded away), information, About.
+
+Everything goes through these functions so tests can replace them and never block.
+"""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+    """A modal error box; `details` (e.g. a traceback) sits behind 'Show Details…'."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def show_info(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
+
+
+def about_text() -> str:
+    from desktop import __version__
+    from desktop.app import log_file
+    return (f"<h3>Neural Playground {__version__}</h3>"
+            "<p>Build a small neural network, train it with real PyTorch and watch it learn: "
+            "live curves, the decision boundary, what each neuron sees.</p>"
+            "<p>Made from the lesson <i>PyTorch: an introduction</i> (mini-projects A, B and C). "
+            "Inspired by TensorFlow Playground, ConvNetJS and MATLAB's training-progress plot.</p>"
+            f"<p>Log file: <code>{log_file()}</code></p>")
+
+
+def about(parent: QWidget | None) -> None:
+    QMessageBox.about(parent, "About Neural Playground", about_text())

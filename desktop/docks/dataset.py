@@ -1,0 +1,340 @@
+"""The Dataset dock: which data, how much, how noisy, how split, and a preview of the points."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSizePolicy, QSpinBox, QWidget)
+
+from trainer.config import DataSpec, n_classes, task_of
+
+from . import IntBox, NumberBox, Panel, compact, select, tip
+
+LABELS = {
+    "spiral": "Spiral (3 arms)",
+    "two-spirals": "Two spirals",
+    "circles": "Circles",
+    "moons": "Moons",
+    "blobs": "Blobs",
+    "xor": "XOR gate (4 points)",
+    "and": "AND gate (4 points)",
+    "or": "OR gate (4 points)",
+    "linear": "Line y = 2x + 1 (regression)",
+    "mnist": "MNIST handwritten digits",
+}
+ORDER = ("spiral", "two-spirals", "circles", "moons", "blobs", "xor", "and", "or", "linear", "mnist")
+GATES = ("and", "or", "xor")
+GENERATED = ("spiral", "two-spirals", "circles", "moons", "blobs", "linear")
+
+# Class colours for the preview; the views draw with their own palette (desktop.views.colors).
+PALETTE = ("#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+
+
+def class_colour(k: int) -> QColor:
+    try:
+        from desktop.views.colors import class_qcolor
+        return class_qcolor(int(k))
+    except Exception:  # the views' palette is optional here
+        return QColor(PALETTE[int(k) % len(PALETTE)])
+
+
+class PointsPreview(QWidget):
+    """A small scatter of the split: training points filled, validation and test hollow."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumHeight(110)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._parts: list[tuple[np.ndarray, np.ndarray, str]] = []
+        self._message = ""
+        self._regression = False
+
+    def sizeHint(self):  # noqa: N802
+        from PySide6.QtCore import QSize
+        return QSize(200, 130)
+
+    def set_splits(self, splits) -> None:
+        self._message = ""
+        self._regression = splits.task == "regression"
+        self._parts = [(splits.x_train, splits.y_train, "train"), (splits.x_val, splits.y_val, "val"),
+                       (splits.x_test, splits.y_test, "test")]
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        self._parts, self._message = [], text
+        self.update()
+
+    def point_count(self) -> int:
+        return sum(len(x) for x, _, _ in self._parts)
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        p.fillRect(rect, QColor("#fbfbfb"))
+        p.setPen(QPen(QColor("#d0d0d0")))
+        p.drawRect(rect)
+        if self._message or not self._parts:
+            p.setPen(QColor("#555"))
+            p.drawText(rect.adjusted(8, 4, -8, -4), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self._message)
+            return
+        xs = [x for x, _, _ in self._parts if len(x)]
+        x = np.concatenate(xs)
+        if self._regression:   # 1-D: plot y against x
+            ys = np.concatenate([y for x_, y, _ in self._parts if len(x_)])
+            pts = np.column_stack([x[:, 0], ys])
+        else:
+            pts = x
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        span = np.where(hi - lo > 1e-9, hi - lo, 1.0)
+        # Square scale for 2-D inputs: a circle should look round.
+        inner = rect.adjusted(8, 8, -8, -8)
+        if not self._regression:
+            s = min(inner.width() / span[0], inner.height() / span[1])
+            sx = sy = s
+            ox = inner.left() + (inner.width() - span[0] * s) / 2
+            oy = inner.top() + (inner.height() - span[1] * s) / 2
+        else:
+            sx, sy = inner.width() / span[0], inner.height() / span[1]
+            ox, oy = inner.left(), inner.top()
+        r = 2.6 if len(pts) < 600 else 1.8
+        for xpart, ypart, kind in self._parts:
+            for i in range(len(xpart)):
+                px = xpart[i, 0]
+                py = ypart[i] if self._regression else xpart[i, 1]
+                cx = ox + (px - lo[0]) * sx
+                cy = oy + (hi[1] - py) * sy
+                colour = QColor("#0877bd") if self._regression else class_colour(int(ypart[i]))
+                if kind == "train":
+                    p.setPen(QPen(colour.darker(130), 0.6))
+                    p.setBrush(colour)
+                else:
+                    p.setPen(QPen(colour, 1.2))
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawEllipse(QPointF(cx, cy), r, r)
+
+
+class DatasetPanel(Panel):
+    prefixes = ("data.",)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._extra: tuple[tuple[float, float, int], ...] = ()
+        self._loading = False
+
+        self.name = QComboBox()
+        compact(self.name)
+        for key in ORDER:
+            self.name.addItem(LABELS[key], key)
+        tip(self.name, "The data the network learns from")
+        self.samples = QSpinBox()
+        self.samples.setRange(4, 100_000)
+        self.samples.setSingleStep(50)
+        self.samples.setKeyboardTracking(False)
+        tip(self.samples, "How many points to generate (all splits together)")
+        self.noise = NumberBox(0.0, 10.0, 0.05)
+        tip(self.noise, "How far points scatter from the clean shape")
+        self.classes = QSpinBox()
+        self.classes.setRange(2, 10)
+        tip(self.classes, "Number of classes (spiral arms, blobs)")
+        self.val = NumberBox(0.0, 0.95, 0.05)
+        tip(self.val, "Share of the points held out to watch over-fitting (validation)")
+        self.test = NumberBox(0.0, 0.95, 0.05)
+        tip(self.test, "Share of the points kept untouched until the end (test)")
+        self.seed = IntBox(0, 2 ** 32 - 1)
+        tip(self.seed, "The random seed of the points: the same seed gives the same data")
+        self.regenerate = QPushButton("Regenerate")
+        tip(self.regenerate, "New points from a new random seed")
+        self.regenerate.clicked.connect(self._new_seed)
+        seed_row = QHBoxLayout()
+        seed_row.setSpacing(4)
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.regenerate)
+
+        # MNIST only
+        self.subset = QComboBox()
+        compact(self.subset)
+        self.subset.addItem("Seed: 5,000 train / 1,000 val", "seed")
+        self.subset.addItem("Full: 55,000 train / 5,000 val", "full")
+        tip(self.subset, "How many MNIST training images to use (the test set is always all 10,000)")
+        self.normalize = QComboBox()
+        compact(self.normalize)
+        self.normalize.addItem("Pixels in [0, 1] (as the seed)", "none")
+        self.normalize.addItem("Standardised (mean 0.1307, std 0.3081)", "standard")
+        tip(self.normalize, "How pixel values are scaled before the network sees them")
+        self.root = QLineEdit()
+        self.root.setPlaceholderText("default folder")
+        tip(self.root, "The folder holding MNIST/raw; empty uses NEURAL_PLAYGROUND_DATA or the user data folder")
+        self.browse = QPushButton("Browse…")
+        self.browse.clicked.connect(self._choose_root)
+        root_row = QHBoxLayout()
+        root_row.setSpacing(4)
+        root_row.addWidget(self.root, 1)
+        root_row.addWidget(self.browse)
+        self.root_row = QWidget()
+        self.root_row.setLayout(root_row)
+        root_row.setContentsMargins(0, 0, 0, 0)
+
+        self.extra_label = QLabel()
+        self.extra_label.setObjectName("hint")
+        tip(self.extra_label, "Left-click the decision-boundary plot to add a training point of the chosen class; "
+                              "right-click removes the nearest")
+        self.clear_extra = QPushButton("Clear")
+        tip(self.clear_extra, "Remove the points you added on the decision-boundary plot")
+        self.clear_extra.clicked.connect(lambda: self.set_extra_points(()))
+        extra_row = QHBoxLayout()
+        extra_row.setContentsMargins(0, 0, 0, 0)
+        extra_row.addWidget(self.extra_label, 1)
+        extra_row.addWidget(self.clear_extra)
+        self.extra_row = QWidget()
+        self.extra_row.setLayout(extra_row)
+
+        self.sizes = QLabel()
+        self.sizes.setObjectName("hint")
+        self.sizes.setWordWrap(True)
+        self.preview = PointsPreview()
+
+        f = self.form
+        f.addRow("Dataset", self.name)
+        f.addRow("Samples", self.samples)
+        f.addRow("Noise", self.noise)
+        f.addRow("Classes", self.classes)
+        f.addRow("Validation", self.val)
+        f.addRow("Test", self.test)
+        f.addRow("Seed", seed_row)
+        f.addRow("Subset", self.subset)
+        f.addRow("Inputs", self.normalize)
+        f.addRow("Folder", self.root_row)
+        f.addRow("Added", self.extra_row)
+        self.outer.addLayout(f)
+        self.outer.addWidget(self.error_label)
+        self.outer.addWidget(self.sizes)
+        self.outer.addWidget(self.preview, 1)
+
+        for path, w in (("data.name", self.name), ("data.n_samples", self.samples), ("data.noise", self.noise),
+                        ("data.classes", self.classes), ("data.val_fraction", self.val),
+                        ("data.test_fraction", self.test), ("data.seed", self.seed),
+                        ("data.mnist_subset", self.subset), ("data.normalize", self.normalize),
+                        ("data.root", self.root), ("data.extra_points", self.extra_label)):
+            self.register(path, w)
+        self.name.currentIndexChanged.connect(self._on_name)
+        for box in (self.samples, self.classes):
+            box.valueChanged.connect(self._emit)
+        for box in (self.noise, self.val, self.test, self.seed):
+            box.valueChanged.connect(self._emit)
+        for box in (self.subset, self.normalize):
+            box.currentIndexChanged.connect(self._emit)
+        self.root.editingFinished.connect(self._emit)
+        self.apply(DataSpec())
+
+    # -- the spec ---------------------------------------------------------------------
+    def spec(self) -> DataSpec:
+        root = self.root.text().strip() or None
+        return DataSpec(name=self.name.currentData(), n_samples=self.samples.value(), noise=self.noise.value(),
+                        classes=self.classes.value(), val_fraction=self.val.value(),
+                        test_fraction=self.test.value(), seed=self.seed.int_value(),
+                        mnist_subset=self.subset.currentData(), normalize=self.normalize.currentData(),
+                        root=root, extra_points=self._extra)
+
+    def apply(self, d: DataSpec) -> None:
+        """Show a DataSpec; unknown combo values are added so nothing is silently changed."""
+        self._loading = True
+        try:
+            select(self.name, d.name)
+            self.samples.setValue(d.n_samples)
+            self.noise.setValue(d.noise)
+            self.classes.setValue(d.classes)
+            self.val.setValue(d.val_fraction)
+            self.test.setValue(d.test_fraction)
+            self.seed.setValue(d.seed)
+            select(self.subset, d.mnist_subset)
+            select(self.normalize, d.normalize)
+            self.root.setText(d.root or "")
+            self._extra = tuple(tuple(p) for p in d.extra_points)
+        finally:
+            self._loading = False
+        self._update_enabled()
+        self.changed.emit()
+
+    def set_extra_points(self, points) -> None:
+        self._extra = tuple((float(x), float(y), int(c)) for x, y, c in points)
+        self._update_enabled()
+        self._emit()
+
+    def extra_points(self) -> tuple[tuple[float, float, int], ...]:
+        return self._extra
+
+    # -- preview ----------------------------------------------------------------------
+    def show_splits(self, splits) -> None:
+        self.preview.set_splits(splits)
+        n_tr, n_va, n_te = splits.sizes
+        note = f" ({splits.note})" if getattr(splits, "note", "") else ""
+        self.sizes.setText(f"train {n_tr} · val {n_va} · test {n_te}{note}")
+        self.sizes.setToolTip(f"{n_tr} training, {n_va} validation and {n_te} test points")
+
+    def show_message(self, text: str, sizes: str = "") -> None:
+        self.preview.set_message(text)
+        self.sizes.setText(sizes)
+
+    # -- internals --------------------------------------------------------------------
+    def _emit(self, *_args) -> None:
+        if not self._loading:
+            self._update_enabled()
+            self.changed.emit()
+
+    def _on_name(self, *_args) -> None:
+        self._emit()
+
+    def _update_enabled(self) -> None:
+        name = self.name.currentData()
+        mnist, gate = name == "mnist", name in GATES
+        generated = name in GENERATED
+        for w in (self.samples, self.noise, self.seed, self.regenerate):
+            w.setEnabled(generated)
+        self.classes.setEnabled(name in ("spiral", "blobs"))
+        self.val.setEnabled(generated)
+        self.test.setEnabled(generated)
+        for w in (self.subset, self.normalize, self.root_row):
+            self._set_row_visible(w, mnist)
+        self._set_row_visible(self.extra_row, bool(self._extra) or (not mnist and not gate and name != "linear"))
+        k = len(self._extra)
+        self.extra_label.setText(f"{k} point{'s' if k != 1 else ''}" if k else "none yet")
+        self.clear_extra.setEnabled(k > 0)
+
+    def _set_row_visible(self, field: QWidget, visible: bool) -> None:
+        self.form.setRowVisible(field, visible)
+
+    def _new_seed(self) -> None:
+        self.seed.setValue(random.randrange(0, 2 ** 31))
+
+    def _choose_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder holding MNIST/raw", self.root.text())
+        if folder:
+            self.root.setText(folder)
+            self._emit()
+
+    def describe(self) -> str:
+        d = self.spec()
+        if d.name == "mnist":
+            return "28×28 = 784 inputs"
+        return {"linear": "1 input (x)"}.get(d.name, "2 inputs (x₁, x₂)")
+
+
+
+
+def outputs_text(d: DataSpec, loss: str) -> str:
+    """What the fixed output layer is, in words."""
+    task = task_of(d)
+    if task == "regression":
+        return "1 output: the predicted y (MSE loss)"
+    if loss == "bce":
+        return "1 output → sigmoid: P(class 1) (binary cross-entropy)"
+    return f"{n_classes(d)} outputs → softmax over the classes (cross-entropy)"
+
+
+__all__ = ["DatasetPanel", "PointsPreview", "LABELS", "outputs_text"]

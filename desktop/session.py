@@ -1,0 +1,346 @@
+"""TrainingSession: runs `trainer.loop.train` on a QThread and re-emits its events as Qt signals.
+
+The idea is superqt's GeneratorWorker, kept small: a worker QObject moved to a
+QThread iterates the training generator; cooperative control (stop / pause /
+step) goes through `trainer.control.Control`, which the loop checks between
+batches, so nothing is ever killed. Errors become a `failed(str)` signal.
+
+The worker never emits per event: it appends to a deque (thread-safe in
+CPython) and a GUI-thread timer drains it every ~33 ms. That caps the signal
+rate at ~30 Hz however fast epochs run, loses no EpochEnd, and still delivers
+the last epoch of a Step at once even though the worker is then blocked in
+`Control.wait()` (a worker-side flush would only happen on the next event).
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import time
+import weakref
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from trainer.config import ConfigError, Experiment
+from trainer.control import Control
+from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Finished, NewBest, Snapshot,
+                            Started)
+
+log = logging.getLogger(__name__)
+
+FLUSH_MS = 33             # ~30 emits a second at most
+MAX_FLUSH_MS = 100        # ...and at least 10, so the boundary still moves at >= 10 Hz
+GUI_SHARE = 0.4           # the views may use this share of the time; training (the GIL) keeps the rest
+# The loop computes a boundary ~12 times a second: above the 10 Hz the eye wants, and every snapshot
+# costs the worker (grids through the model) and the GUI thread (repaints) time that epochs could use.
+SNAPSHOT_EVERY_S = 0.08
+
+_threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+
+
+def running_threads() -> int:
+    """How many training threads are still running, in every session (tests check it is 0)."""
+    count = 0
+    for thread in list(_threads):
+        try:
+            count += bool(thread.isRunning())
+        except RuntimeError:  # its C++ side is gone: not running
+            pass
+    return count
+
+
+def error_message(exc: BaseException) -> str:
+    """The text a user sees: our own errors as they are, anything else with its type."""
+    from trainer.checkpoint import CheckpointError
+    from trainer.mnist import DataError
+    known: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError)
+    try:
+        from trainer.loop import TrainingError
+        known += (TrainingError,)
+    except Exception:  # torch itself failed to import; report that below
+        pass
+    if isinstance(exc, known):
+        return str(exc)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _Worker(QObject):
+    """Lives on the training thread; iterates the generator into a shared deque."""
+
+    def __init__(self, experiment: Experiment, control: Control, sink: collections.deque):
+        super().__init__()
+        self.experiment = experiment
+        self.control = control
+        self.sink = sink
+        self.error: str | None = None
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from trainer.loop import LoopOptions, train
+            options = LoopOptions(snapshot_every_s=SNAPSHOT_EVERY_S)
+            for event in train(self.experiment, self.control, options):
+                self.sink.append(event)
+        except BaseException as exc:  # noqa: BLE001 -- every failure must reach the GUI, not kill the thread
+            self.error = error_message(exc)
+            log.error("training failed: %s", self.error, exc_info=True)
+        finally:
+            QThread.currentThread().quit()
+
+
+class TrainingSession(QObject):
+    """One training run at a time, driven from the GUI thread; see docs/gui-contract."""
+
+    started = Signal(object)        # trainer.events.Started
+    epochs = Signal(object)         # list[EpochEnd], every epoch exactly once, in order
+    snapshot = Signal(object)       # latest Snapshot of the tick
+    progress = Signal(object)       # latest DataProgress | BatchProgress of the tick
+    newBest = Signal(object)        # latest NewBest of the tick
+    diverged = Signal(object)       # Diverged
+    finished = Signal(object)       # Finished: the last signal of a run that was not failed
+    failed = Signal(str)            # a message for a dialog
+    stateChanged = Signal(str)      # "idle" | "running" | "paused"
+    ended = Signal()                # the thread is done, whatever happened (after finished / failed)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._queue: collections.deque = collections.deque()
+        self._thread: QThread | None = None
+        self._worker: _Worker | None = None
+        self._control = Control()
+        self._state = "idle"
+        self.experiment: Experiment | None = None
+        self.result: Finished | None = None
+        self.history: list[EpochEnd] = []     # every EpochEnd of the current / last run
+        self.emits = 0                        # signal batches sent, for the rate checks in bench/
+        self._model_cache: tuple[int, Any] | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self._flush)
+        self._flush_t0 = 0.0
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def is_running(self) -> bool:
+        """True from start() until the worker thread has ended (paused counts as running)."""
+        return self._thread is not None
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.stateChanged.emit(state)
+
+    # -- commands ---------------------------------------------------------------------
+    def start(self, experiment: Experiment, paused_after_first: bool = False) -> None:
+        """Train `experiment` on a new thread; raises RuntimeError when a run is already going."""
+        if self.is_running():
+            raise RuntimeError("a training run is already in progress")
+        self.experiment = experiment
+        self.result = None
+        self.history = []
+        self._model_cache = None
+        self._queue.clear()
+        self._control = Control()
+        if paused_after_first:
+            self._control.step()
+        thread = QThread()
+        thread.setObjectName("np-training")
+        worker = _Worker(experiment, self._control, self._queue)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        _threads.add(thread)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.start()
+        thread.start()
+        self._set_state("paused" if paused_after_first else "running")
+
+    def stop(self) -> None:
+        """Ask the loop to stop; it does within one batch, then sends Finished(reason='stopped')."""
+        if self.is_running():
+            self._control.stop()
+
+    def pause(self) -> None:
+        if self.is_running():
+            self._control.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self.is_running():
+            self._control.resume()
+            self._set_state("running")
+
+    def step(self) -> None:
+        """Run one more epoch, then pause (the caller starts a run first when idle)."""
+        if self.is_running():
+            self._control.step()
+            self._set_state("paused")
+
+    def wait(self, timeout_ms: int = 30_000) -> bool:
+        """Block until the worker thread has ended; True when it has (or none was running)."""
+        thread = self._thread
+        if thread is None:
+            return True
+        return thread.wait(max(0, int(timeout_ms)))
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop and wait for the thread (window closing); emits nothing more."""
+        thread = self._thread
+        if thread is None:
+            return True
+        self._control.stop()
+        ok = thread.wait(max(0, int(timeout_ms)))
+        if ok:
+            self._timer.stop()
+            self._queue.clear()
+            self._thread = self._worker = None
+            self._state = "idle"
+        else:
+            log.warning("the training thread did not stop within %d ms", timeout_ms)
+        return ok
+
+    # -- results ----------------------------------------------------------------------
+    def model(self):
+        """The trained model (eval mode) rebuilt from the last Finished state, or None."""
+        if self.result is None or self.experiment is None:
+            return None
+        if self._model_cache is not None and self._model_cache[0] == id(self.result):
+            return self._model_cache[1]
+        from trainer.models import model_from_state
+        model = model_from_state(self.experiment, self.result.state)
+        self._model_cache = (id(self.result), model)
+        return model
+
+    # -- the GUI-thread side -------------------------------------------------------------
+    @Slot()
+    def _flush(self) -> None:
+        """Drain what the worker produced since the last tick and emit it, coalesced."""
+        if not self._queue:
+            return
+        started = new_best = snap = prog = div = fin = None
+        epochs: list[EpochEnd] = []
+        while self._queue:
+            ev = self._queue.popleft()
+            if isinstance(ev, EpochEnd):
+                epochs.append(ev)
+            elif isinstance(ev, Snapshot):
+                snap = ev
+            elif isinstance(ev, (BatchProgress, DataProgress)):
+                prog = ev
+            elif isinstance(ev, NewBest):
+                new_best = ev
+            elif isinstance(ev, Started):
+                started = ev
+            elif isinstance(ev, Diverged):
+                div = ev
+            elif isinstance(ev, Finished):
+                fin = ev
+        self.emits += 1
+        self._flush_t0 = time.perf_counter()
+        QTimer.singleShot(0, self._measure_gui)   # runs once the views have handled and painted this batch
+        if started is not None:
+            self.started.emit(started)
+        if prog is not None:
+            self.progress.emit(prog)
+        if epochs:
+            self.history.extend(epochs)
+            self.epochs.emit(epochs)
+        if new_best is not None:
+            self.newBest.emit(new_best)
+        if snap is not None:
+            self.snapshot.emit(snap)
+        if div is not None:
+            self.diverged.emit(div)
+        if fin is not None:
+            self.result = fin
+            self.finished.emit(fin)
+
+    @Slot()
+    def _measure_gui(self) -> None:
+        """Pace the flushes so the views' slots and repaints stay within GUI_SHARE of the time.
+
+        Python painting holds the GIL: a tiny model trains several times slower when the
+        views redraw 30 times a second on a slow machine. Slower views get fewer, larger batches.
+        """
+        busy_ms = (time.perf_counter() - self._flush_t0) * 1000.0
+        interval = busy_ms / GUI_SHARE - busy_ms
+        self._timer.setInterval(int(min(max(interval, FLUSH_MS), MAX_FLUSH_MS)))
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread, worker = self._thread, self._worker
+        if thread is None or worker is None:   # shutdown() already cleaned up
+            return
+        thread.wait()           # finished is emitted just before run() returns; be sure it has
+        self._flush()
+        self._timer.stop()
+        self._thread = self._worker = None
+        self._set_state("idle")
+        if worker.error is not None:
+            self.failed.emit(worker.error)
+        self.ended.emit()
+
+
+def wait_until(predicate, timeout_s: float) -> bool:
+    """Spin the Qt event loop until predicate() or the timeout (for --self-test and scripts)."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.005)
+    return True
+
+
+def snapshot_of(model, experiment: Experiment, splits, resolution: int = 100, neuron_resolution: int = 40,
+                max_params: int = 20_000) -> Snapshot | None:
+    """A Snapshot of a model that was not trained here (a loaded checkpoint), as the loop draws one.
+
+    Runs on the GUI thread: only for the small 1-D / 2-D models whose pictures cost milliseconds.
+    """
+    if splits is None or splits.input_dim > 2:
+        return None
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from trainer.models import linear_layers, param_count
+    x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
+    lo, hi = x.min(axis=0) - 0.3, x.max(axis=0) + 0.3
+    small = param_count(model) <= max_params
+    weights = tuple((m.weight.detach().cpu().numpy().copy(), m.bias.detach().cpu().numpy().copy())
+                    for m in linear_layers(model)) if small else ()
+    model.eval()
+    with torch.no_grad():
+        if splits.input_dim == 1:
+            extent = (float(lo[0]), float(hi[0]), 0.0, 0.0)
+            xs = torch.linspace(extent[0], extent[1], 100)
+            ys = model(xs[:, None])[:, 0]
+            return Snapshot(0, extent=extent, curve=(xs.numpy(), ys.numpy()), weights=weights)
+        extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+
+        def grid(res: int) -> torch.Tensor:
+            gy, gx = torch.meshgrid(torch.linspace(extent[2], extent[3], res),
+                                    torch.linspace(extent[0], extent[1], res), indexing="ij")
+            return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+
+        out = model(grid(resolution))
+        probs = torch.cat([1 - out, out], dim=1) if splits.task == "binary" else torch.softmax(out, dim=1)
+        boundary = probs.reshape(resolution, resolution, -1).numpy()
+        neurons = []
+        if small:
+            h = grid(neuron_resolution)
+            modules = list(model)
+            for i, module in enumerate(modules[:-1]):
+                h = module(h)
+                if isinstance(module, nn.Linear) and i < len(modules) - 2:
+                    after = modules[i + 1]
+                    shown = after(h) if not isinstance(after, (nn.Linear, nn.Dropout, nn.BatchNorm1d)) else h
+                    neurons.append(shown.reshape(neuron_resolution, neuron_resolution, -1).numpy())
+    return Snapshot(0, boundary=boundary, extent=extent, weights=weights, neurons=tuple(neurons))

@@ -1,0 +1,143 @@
+"""TrainingSession: the worker thread, coalesced signals, control, failures."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop.session import TrainingSession, running_threads
+from trainer.config import ConfigError
+from trainer.events import Finished
+from trainer.presets import load_preset
+
+TIMEOUT = 120_000
+
+
+def _short(name: str, **overrides) -> object:
+    return load_preset(name).with_overrides(overrides)
+
+
+def _collect(session: TrainingSession) -> dict[str, list]:
+    got: dict[str, list] = {"epochs": [], "snapshot": [], "finished": [], "failed": [], "states": []}
+    session.epochs.connect(lambda evs: got["epochs"].append(list(evs)))
+    session.snapshot.connect(got["snapshot"].append)
+    session.finished.connect(got["finished"].append)
+    session.failed.connect(got["failed"].append)
+    session.stateChanged.connect(got["states"].append)
+    return got
+
+
+def test_xor_trains_through_the_thread_with_every_epoch_once(qtbot, session):
+    got = _collect(session)
+    exp = _short("xor-mlp", **{"train.epochs": 2000})
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT) as blocker:
+        session.start(exp)
+    fin: Finished = blocker.args[0]
+    assert fin.reason == "completed" and fin.epochs_run == 2000
+    epochs = [ev.epoch for batch in got["epochs"] for ev in batch]
+    assert epochs == list(range(exp.train.epochs))          # none lost, none twice, in order
+    assert [ev.epoch for ev in session.history] == epochs
+    # 2000 epochs arrive in far fewer signal batches: the GUI is not flooded.
+    assert len(got["epochs"]) < exp.train.epochs / 5
+    assert got["snapshot"] and got["snapshot"][-1].boundary is not None
+    qtbot.waitUntil(lambda: not session.is_running(), timeout=TIMEOUT)
+    assert got["states"][0] == "running" and got["states"][-1] == "idle"
+    assert got["failed"] == []
+
+
+def test_model_predicts_what_the_run_measured(qtbot, session):
+    exp = _short("spiral", **{"train.epochs": 60, "train.patience": 0})
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT):
+        session.start(exp)
+    import torch
+    from trainer.data import load
+    splits = load(exp.data)
+    model = session.model()
+    assert not model.training
+    with torch.no_grad():
+        pred = model(torch.from_numpy(splits.x_test)).argmax(dim=1).numpy()
+    np.testing.assert_array_equal(pred, session.result.metrics["predictions"])
+
+
+def test_stop_ends_the_run_early_with_reason_stopped(qtbot, session):
+    exp = _short("spiral", **{"train.epochs": 1_000_000, "train.patience": 0, "train.batch_size": 8})
+    got = _collect(session)
+    session.start(exp)
+    qtbot.waitUntil(lambda: len(session.history) >= 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT) as blocker:
+        session.stop()
+    assert blocker.args[0].reason == "stopped"
+    assert blocker.args[0].epochs_run < exp.train.epochs
+    qtbot.waitUntil(lambda: not session.is_running(), timeout=TIMEOUT)
+    assert got["failed"] == []
+
+
+def test_pause_step_resume(qtbot, session):
+    exp = _short("xor-mlp", **{"train.epochs": 300})
+    got = _collect(session)
+    session.start(exp, paused_after_first=True)        # the Step button pressed while idle
+    qtbot.waitUntil(lambda: len(session.history) == 1, timeout=TIMEOUT)
+    assert session.state == "paused"
+    qtbot.wait(300)                                    # paused means paused: nothing more arrives
+    assert len(session.history) == 1
+    session.step()
+    qtbot.waitUntil(lambda: len(session.history) == 2, timeout=TIMEOUT)
+    qtbot.wait(300)
+    assert len(session.history) == 2 and session.is_running()
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT):
+        session.resume()
+    assert [ev.epoch for ev in session.history] == list(range(300))
+    assert "paused" in got["states"] and "running" in got["states"]
+
+
+def test_pause_then_stop(qtbot, session):
+    session.start(_short("xor-mlp", **{"train.epochs": 100_000}))
+    qtbot.waitUntil(lambda: len(session.history) > 0, timeout=TIMEOUT)
+    session.pause()
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT) as blocker:
+        session.stop()                                  # a paused loop must wake up to stop
+    assert blocker.args[0].reason == "stopped"
+
+
+def test_a_failing_run_reports_and_the_next_one_works(qtbot, session, monkeypatch):
+    import trainer.loop
+
+    def boom(*args, **kwargs):
+        yield from ()
+        raise ZeroDivisionError("something inside broke")
+
+    monkeypatch.setattr(trainer.loop, "train", boom)
+    with qtbot.waitSignal(session.failed, timeout=TIMEOUT) as blocker:
+        session.start(_short("xor-mlp", **{"train.epochs": 5}))
+    assert blocker.args[0] == "ZeroDivisionError: something inside broke"
+    qtbot.waitUntil(lambda: not session.is_running(), timeout=TIMEOUT)
+
+    def config_problem(*args, **kwargs):
+        raise ConfigError("optim.lr", "must be > 0, got 0")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(trainer.loop, "train", config_problem)
+    with qtbot.waitSignal(session.failed, timeout=TIMEOUT) as blocker:
+        session.start(_short("xor-mlp", **{"train.epochs": 5}))
+    assert blocker.args[0] == "optim.lr: must be > 0, got 0"     # our own errors as they are
+    qtbot.waitUntil(lambda: not session.is_running(), timeout=TIMEOUT)
+
+    monkeypatch.undo()
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT) as blocker:
+        session.start(_short("xor-mlp", **{"train.epochs": 5}))
+    assert blocker.args[0].epochs_run == 5
+
+
+def test_start_while_running_is_refused(qtbot, session):
+    session.start(_short("xor-mlp", **{"train.epochs": 100_000}))
+    with pytest.raises(RuntimeError):
+        session.start(_short("xor-mlp", **{"train.epochs": 5}))
+    assert session.shutdown(30_000)
+
+
+def test_shutdown_mid_run_leaves_no_thread(qtbot, session):
+    session.start(_short("spiral", **{"train.epochs": 1_000_000, "train.patience": 0}))
+    qtbot.waitUntil(lambda: len(session.history) > 0, timeout=TIMEOUT)
+    assert running_threads() == 1
+    assert session.shutdown(30_000)
+    assert running_threads() == 0
+    assert not session.is_running() and session.state == "idle"
