@@ -1,0 +1,362 @@
+"""Live training curves: loss (train / validation) above, accuracy below.
+
+Built for speed: epochs are appended into preallocated numpy arrays that double
+when full, and each curve is one persistent PlotDataItem updated with a single
+setData per `on_epochs` call, so several hundred epochs a second cost a few
+redraws, not a few hundred.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from trainer.config import Experiment, task_of
+from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
+
+from .colors import BLUE, INK, LABEL, style_axes
+
+TRAIN_PEN = pg.mkPen(BLUE, width=1)
+VAL_PEN = pg.mkPen(INK, width=1)
+DS_POINTS = 4000  # beyond this many epochs, curves are drawn peak-downsampled
+_COLUMNS = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
+
+
+class _History:
+    """Columns of floats that grow by doubling; `view(name)` is the filled part."""
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self._cols = {name: np.full(capacity, np.nan) for name in _COLUMNS}
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def extend(self, rows: list[tuple[float, float, float, float, float]]) -> None:
+        need = self.n + len(rows)
+        cap = len(self._cols["epoch"])
+        if need > cap:
+            while cap < need:
+                cap *= 2
+            for name, col in self._cols.items():
+                grown = np.full(cap, np.nan)
+                grown[:self.n] = col[:self.n]
+                self._cols[name] = grown
+        block = np.asarray(rows, dtype=float).reshape(len(rows), len(_COLUMNS))
+        for i, name in enumerate(_COLUMNS):
+            self._cols[name][self.n:need] = block[:, i]
+        self.n = need
+
+    def view(self, name: str) -> np.ndarray:
+        return self._cols[name][:self.n]
+
+
+def _row(ev: EpochEnd) -> tuple[float, float, float, float, float]:
+    nan = math.nan
+    return (ev.epoch, ev.train_loss, ev.val_loss,
+            nan if ev.train_acc is None else ev.train_acc, nan if ev.val_acc is None else ev.val_acc)
+
+
+def _row_from_record(rec: dict[str, Any]) -> tuple[float, float, float, float, float]:
+    nan = math.nan
+    acc = [nan if rec.get(k) is None else rec[k] for k in ("train_acc", "val_acc")]
+    return (rec["epoch"], rec["train_loss"], rec["val_loss"], acc[0], acc[1])
+
+
+def _nice_ceiling(v: float) -> float:
+    """The next of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) at or above v."""
+    if v <= 0 or not math.isfinite(v):
+        return 1.0
+    base = 10 ** math.floor(math.log10(v))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * base >= v - 1e-12 * base:
+            return step * base
+    return 10 * base
+
+
+def _fmt(v: float) -> str:
+    return "–" if not math.isfinite(v) else f"{v:.4g}"
+
+
+class CurvesView(QWidget):
+    """Train / validation loss and accuracy per epoch, a dashed line at the best epoch."""
+
+    def __init__(self, parent: QWidget | None = None, capacity: int = 1024):
+        super().__init__(parent)
+        self._hist = _History(capacity)
+        self._task = "multiclass"
+        self._best: int | None = None
+
+        self.log_box = QCheckBox("Log-scale loss")
+        self.log_box.setToolTip("Show the loss on a logarithmic axis (small late improvements become visible)")
+        self.log_box.toggled.connect(self.set_log_loss)
+        self.best_label = QLabel("")
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 2, 6, 0)
+        top.addWidget(self.log_box)
+        top.addStretch(1)
+        top.addWidget(self.best_label)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.loss_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
+        self.acc_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
+        self.acc_plot.setXLink(self.loss_plot)
+        for plot, label, legend_offset in ((self.loss_plot, "loss", (-8, 8)),
+                                           (self.acc_plot, "accuracy (%)", (-8, -8))):
+            style_axes(plot, "epoch", label)
+            # No grid, no clip-to-view, no auto-range: each of them re-scans or repaints everything
+            # on every flush (80 ms per flush at 10k epochs); the ranges are kept here instead.
+            plot.vb.disableAutoRange()
+            plot.vb.sigRangeChangedManually.connect(self._stop_following)
+            plot.setMenuEnabled(False)
+            plot.addLegend(offset=legend_offset, labelTextColor=INK, brush=pg.mkBrush(255, 255, 255, 210))
+        self.curves = {
+            "train_loss": self.loss_plot.plot(name="train loss", pen=TRAIN_PEN),
+            "val_loss": self.loss_plot.plot(name="validation loss", pen=VAL_PEN),
+            "train_acc": self.acc_plot.plot(name="train accuracy", pen=TRAIN_PEN),
+            "val_acc": self.acc_plot.plot(name="validation accuracy", pen=VAL_PEN),
+        }
+        for curve in self.curves.values():
+            curve.setCurveClickable(False)
+        self.acc_plot.setYRange(0, 100, padding=0.05)  # room above 100 %, where the curves end up
+        self._follow = True          # keep the ranges around the data until the user pans or zooms
+        self._x_hi = 0.0
+        self._loss_lo = self._loss_hi = math.nan
+        self._ds = 1
+
+        dash = QPen(pg.mkColor(90, 90, 90))
+        dash.setStyle(Qt.PenStyle.DashLine)
+        dash.setCosmetic(True)
+        self.best_lines = [pg.InfiniteLine(angle=90, movable=False, pen=dash) for _ in range(2)]
+        for plot, line in zip((self.loss_plot, self.acc_plot), self.best_lines):
+            plot.addItem(line, ignoreBounds=True)
+            line.hide()
+
+        # Hover read-out: a cursor line in both plots, markers on the nearest epoch and a label by the mouse.
+        self.hover_lines = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(180, 180, 180))
+                            for _ in range(2)]
+        self.hover_marks = {}
+        for plot, line in zip((self.loss_plot, self.acc_plot), self.hover_lines):
+            plot.addItem(line, ignoreBounds=True)
+            line.hide()
+        for key, curve in self.curves.items():
+            plot = self.loss_plot if key.endswith("loss") else self.acc_plot
+            color = BLUE if key.startswith("train") else INK
+            mark = pg.PlotDataItem(pen=None, symbol="o", symbolSize=6, symbolBrush=color,
+                                   symbolPen=pg.mkPen("w"))
+            plot.addItem(mark, ignoreBounds=True)
+            mark.hide()
+            self.hover_marks[key] = mark
+        self.hover_label = pg.TextItem("", color=INK, fill=pg.mkBrush(255, 255, 255, 225),
+                                       border=pg.mkPen(170, 170, 170))
+        self.hover_label.setZValue(100)
+        self.hover_label.hide()
+        self._hover_plot: pg.PlotItem | None = None
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+
+    # -- slots (the main window connects these to the session) -------------------------
+    def reset(self, experiment: Experiment | None = None) -> None:
+        """A new run or new settings: clear the curves."""
+        self._hist.clear()
+        self._best = None
+        if experiment is not None:
+            self._set_task(task_of(experiment.data))
+        for curve in self.curves.values():
+            curve.setData([], [])
+        for line in self.best_lines:
+            line.hide()
+        self.best_label.setText("")
+        self._hide_hover()
+        self._follow = True
+        self._x_hi = 0.0
+        self._loss_lo = self._loss_hi = math.nan
+        self._set_downsampling(1)
+        self.loss_plot.setXRange(0, 10, padding=0.02)
+        self.loss_plot.setYRange(0, 1, padding=0.02)
+
+    def set_data(self, splits: Any) -> None:
+        """Curves do not draw data points; here so every view takes the same slots."""
+
+    def on_started(self, ev: Started) -> None:
+        self.reset(None)
+        self._set_task(ev.task)
+
+    def on_epochs(self, evs: list[EpochEnd]) -> None:
+        """Append a batch of epochs and redraw each curve once."""
+        rows = [_row(ev) for ev in evs if isinstance(ev, EpochEnd)]
+        if not rows:
+            return
+        self._hist.extend(rows)
+        self._redraw(len(rows))
+
+    def on_new_best(self, ev: NewBest) -> None:
+        self._show_best(ev.epoch, ev.val_loss)
+
+    def on_snapshot(self, ev: Snapshot) -> None:
+        """Curves ignore snapshots."""
+
+    def on_finished(self, ev: Finished) -> None:
+        # The history is the record: if any epoch went missing on the way, redraw from it.
+        if len(ev.history) != self._hist.n:
+            self._hist.clear()
+            self._loss_lo = self._loss_hi = math.nan
+            if ev.history:
+                self._hist.extend([_row_from_record(r) for r in ev.history])
+            self._redraw(self._hist.n)
+        if ev.history:
+            self._show_best(ev.best_epoch, ev.best_val_loss)
+
+    # -- public helpers -----------------------------------------------------------------
+    def data(self) -> dict[str, np.ndarray]:
+        """Copies of the curves: epoch, train_loss, val_loss, train_acc, val_acc (NaN = none)."""
+        return {name: self._hist.view(name).copy() for name in _COLUMNS}
+
+    def plot_items(self) -> dict[str, pg.PlotItem]:
+        """The two PlotItems, for pyqtgraph's exporters (ImageExporter, CSVExporter)."""
+        return {"loss": self.loss_plot, "accuracy": self.acc_plot}
+
+    def plot_widget(self) -> pg.GraphicsLayoutWidget:
+        """The widget holding both plots (export its scene to get both in one image)."""
+        return self.graphics
+
+    def best_epoch(self) -> int | None:
+        return self._best
+
+    def set_log_loss(self, on: bool) -> None:
+        """Switch the loss axis between linear and log10."""
+        self.loss_plot.setLogMode(x=False, y=bool(on))
+        if self.log_box.isChecked() != bool(on):
+            self.log_box.setChecked(bool(on))
+        self._hide_hover()
+        self._fit_loss_range()
+
+    def is_log_loss(self) -> bool:
+        return bool(self.loss_plot.getAxis("left").logMode)
+
+    def hover_text(self) -> str:
+        return self.hover_label.textItem.toPlainText() if self.hover_label.isVisible() else ""
+
+    # -- internals ----------------------------------------------------------------------
+    def _set_task(self, task: str) -> None:
+        self._task = task
+        regression = task == "regression"
+        self.acc_plot.setVisible(not regression)
+        self.loss_plot.setLabel("left", "loss (MSE)" if regression else "loss", color=LABEL)
+
+    def _redraw(self, new_rows: int) -> None:
+        x = self._hist.view("epoch")
+        self._set_downsampling(max(1, self._hist.n // DS_POINTS))  # a few thousand segments per curve on screen
+        for name, curve in self.curves.items():
+            curve.setData(x, self._hist.view(name), connect="finite")
+        if new_rows and self._hist.n:
+            block = np.concatenate([self._hist.view(k)[-new_rows:] for k in ("train_loss", "val_loss")])
+            block = block[np.isfinite(block)]
+            if block.size:
+                self._loss_lo = float(np.nanmin([self._loss_lo, block.min()]))
+                self._loss_hi = float(np.nanmax([self._loss_hi, block.max()]))
+        if self._follow:
+            self._follow_data()
+
+    def _set_downsampling(self, ds: int) -> None:
+        if ds != self._ds:
+            self._ds = ds
+            for plot in (self.loss_plot, self.acc_plot):
+                plot.setDownsampling(ds=ds, auto=False, mode="peak")
+
+    def _stop_following(self, *_: Any) -> None:
+        self._follow = False
+
+    def _follow_data(self) -> None:
+        """Grow the x range in steps ahead of the data, and the loss range to its values."""
+        last = float(self._hist.view("epoch")[-1]) if self._hist.n else 0.0
+        if last >= self._x_hi:
+            self._x_hi = _nice_ceiling(max(10.0, last * 1.3))
+            self.loss_plot.setXRange(0, self._x_hi, padding=0.02)
+        self._fit_loss_range(only_grow=True)
+
+    def _fit_loss_range(self, only_grow: bool = False) -> None:
+        lo, hi = self._loss_lo, self._loss_hi
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return
+        if self.is_log_loss():
+            lo, hi = math.log10(max(lo, 1e-12)), math.log10(max(hi, 1e-12))
+            # Whole half-decades, so the range changes a few times a run, not on every flush.
+            want = (math.floor(lo * 2) / 2, math.ceil(hi * 2) / 2 + (0.5 if hi == math.ceil(hi * 2) / 2 else 0))
+        else:
+            want = (min(0.0, lo), _nice_ceiling(hi * 1.05) if hi > 0 else 1.0)
+        (y0, y1) = self.loss_plot.vb.viewRange()[1]
+        if only_grow and want[0] >= y0 - 1e-12 and want[1] <= y1 + 1e-12:
+            return
+        self.loss_plot.setYRange(*want, padding=0.02)
+
+    def _show_best(self, epoch: int, val_loss: float) -> None:
+        self._best = int(epoch)
+        for line in self.best_lines:
+            line.setValue(epoch)
+            line.show()
+        self.best_label.setText(f"- - -  best epoch {epoch} (validation loss {_fmt(val_loss)})")
+
+    def _hide_hover(self) -> None:
+        for item in (*self.hover_lines, *self.hover_marks.values(), self.hover_label):
+            item.hide()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._hide_hover()
+        super().leaveEvent(event)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        n = self._hist.n
+        plot = next((p for p in (self.loss_plot, self.acc_plot)
+                     if p.isVisible() and p.vb.sceneBoundingRect().contains(scene_pos)), None)
+        if plot is None or n == 0:
+            self._hide_hover()
+            return
+        view_pos = plot.vb.mapSceneToView(scene_pos)
+        epochs = self._hist.view("epoch")
+        i = int(np.clip(np.searchsorted(epochs, view_pos.x()), 0, n - 1))
+        if i > 0 and abs(epochs[i - 1] - view_pos.x()) < abs(epochs[i] - view_pos.x()):
+            i -= 1
+        epoch = epochs[i]
+        values = {name: self._hist.view(name)[i] for name in self.curves}
+        rows = [("train loss", _fmt(values["train_loss"])), ("val loss", _fmt(values["val_loss"]))]
+        if self._task != "regression":
+            rows += [("train acc", f"{_fmt(values['train_acc'])}%"), ("val acc", f"{_fmt(values['val_acc'])}%")]
+        for line in self.hover_lines:
+            line.setValue(epoch)
+            line.show()
+        for name, mark in self.hover_marks.items():
+            if math.isfinite(values[name]) and not (name.endswith("acc") and self._task == "regression"):
+                mark.setData([epoch], [values[name]])
+                mark.show()
+            else:
+                mark.hide()
+        if self._hover_plot is not plot:
+            if self._hover_plot is not None:
+                self._hover_plot.removeItem(self.hover_label)
+            plot.addItem(self.hover_label, ignoreBounds=True)
+            self._hover_plot = plot
+        cells = "".join(f"<tr><td>{k}&nbsp;&nbsp;</td><td align='right'>{v}</td></tr>" for k, v in rows)
+        self.hover_label.setHtml(f"<div style='color:#282828'><b>epoch {int(epoch)}</b>"
+                                 f"<table cellspacing='0' cellpadding='0'>{cells}</table></div>")
+        # Keep the label inside the plot: left of the mouse on the right half, below it in the top half.
+        (x0, x1), (y0, y1) = plot.vb.viewRange()
+        right = view_pos.x() > (x0 + x1) / 2
+        top = view_pos.y() > (y0 + y1) / 2
+        self.hover_label.setAnchor((1.05 if right else -0.05, -0.05 if top else 1.05))
+        self.hover_label.setPos(view_pos)
+        self.hover_label.show()
+        # TextItem skips its scale-undoing transform while hidden; without this it can come up
+        # stretched by the view's scale (invisible) after moving between the plots.
+        self.hover_label.updateTransform(force=True)

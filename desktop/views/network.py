@@ -1,0 +1,502 @@
+"""The network diagram: neurons by layer, weights as lines (sign = colour, |w| = thickness).
+
+Like TensorFlow Playground, each neuron is drawn as a small heatmap of its output
+over the input plane when the snapshot carries those maps (2-D datasets); clicking
+a hidden neuron emits neuronClicked(layer, unit) so the neuron view can show it large.
+Models too big to draw line by line (MNIST) get a compact summary: one box per layer.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QLinearGradient, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView,
+                               QHBoxLayout, QLabel, QVBoxLayout, QWidget)
+
+from trainer.config import Experiment, input_dim, n_classes, output_units, task_of
+from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
+
+from .colors import BLUE, INK, NEUTRAL, ORANGE, WHITE, class_color, diverging_rgba
+
+NODE = 34.0            # a neuron's side, scene units
+CELL = 42.0            # node + gap
+ROWS = 10              # units per column before a layer wraps into a grid
+GAP = 130.0            # horizontal space between layers, where the lines run
+MAX_UNITS = 128        # wider layers (or more inputs) get the summary instead of the diagram
+MAX_PARAMS = 20_000    # the loop sends no weights above this (LoopOptions.weights_max_params)
+MAX_LINES = 600        # per layer gap; beyond it only the strongest weights are drawn
+MIN_WIDTH, MAX_WIDTH = 0.5, 5.0  # line width in pixels for |w| = 0 and the layer's largest |w|
+MAX_ZOOM = 1.6         # fitInView never scales the diagram up more than this
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One column of the diagram."""
+    kind: str            # input | hidden | output
+    units: int
+    title: str
+    activation: str = ""
+
+
+def architecture(exp: Experiment) -> tuple[list[Layer], list[str], int]:
+    """Columns (input, hidden Linear layers, output), the layer list as text, and the parameter count."""
+    d_in = input_dim(exp.data)
+    cols = [Layer("input", d_in, "input")]
+    lines = [f"{d_in} inputs" + (" (28×28 pixels)" if d_in == 784 else "")]
+    width, params = d_in, 0
+    hidden: list[Layer] = []
+    for spec in exp.model.layers:
+        if spec.kind == "linear":
+            layer_params = (width + 1) * spec.units
+            params += layer_params
+            width = spec.units
+            hidden.append(Layer("hidden", spec.units, f"{spec.units} neurons"))
+            lines.append(f"Linear {spec.units}   ({layer_params:,} params)")
+        elif spec.kind == "activation":
+            if hidden and not hidden[-1].activation:
+                hidden[-1] = Layer("hidden", hidden[-1].units, hidden[-1].title, spec.fn or "")
+            lines.append(f"{spec.fn}")
+        elif spec.kind == "dropout":
+            lines.append(f"Dropout p={spec.p:g}")
+        elif spec.kind == "batchnorm":
+            params += 2 * width
+            lines.append("BatchNorm")
+    out = output_units(exp)
+    params += (width + 1) * out
+    task = task_of(exp.data)
+    head = {"regression": "1 output (y)", "binary": "1 output (sigmoid: p of class 1)"}.get(
+        task, f"{out} outputs (softmax over {n_classes(exp.data)} classes)")
+    lines.append(f"Linear {out}   ({(width + 1) * out:,} params) → {head}")
+    cols += hidden
+    cols.append(Layer("output", out, "output"))
+    return cols, lines, params
+
+
+def line_widths(w: np.ndarray) -> np.ndarray:
+    """Pixel widths for a weight matrix: proportional to |w| within the layer."""
+    a = np.abs(np.nan_to_num(np.asarray(w, dtype=np.float32)))
+    top = float(a.max()) if a.size else 0.0
+    if top <= 0:
+        return np.full(a.shape, MIN_WIDTH, dtype=np.float32)
+    return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * a / top
+
+
+def _qimage(rgba: np.ndarray) -> QImage:
+    """(H, W, 4) uint8 with row 0 at the bottom of the plane -> a QImage (row 0 at the top)."""
+    buf = np.ascontiguousarray(rgba[::-1])
+    h, w = buf.shape[:2]
+    return QImage(buf.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+class NodeItem(QGraphicsItem):
+    """One neuron: a heatmap thumbnail when there is one, else a circle coloured by its bias."""
+
+    def __init__(self, kind: str, layer: int, unit: int, rect: QRectF):
+        super().__init__()
+        self.kind, self.layer, self.unit = kind, layer, unit
+        self.rect = rect
+        self.image: QImage | None = None
+        self.fill = QColor(*NEUTRAL)
+        self.selected = False
+        self.setAcceptHoverEvents(True)
+        if kind == "hidden":
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
+        return self.rect.adjusted(-3, -3, 3, 3)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        pen = QPen(QColor(*INK) if not self.selected else QColor(20, 20, 20))
+        pen.setWidthF(1.0 if not self.selected else 3.0)
+        pen.setCosmetic(True)
+        if self.image is not None:
+            painter.drawImage(self.rect, self.image)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(self.rect)
+        else:
+            painter.setPen(pen)
+            painter.setBrush(QBrush(self.fill))
+            painter.drawEllipse(self.rect)
+
+    def center(self) -> QPointF:
+        return self.rect.center()
+
+
+class EdgesItem(QGraphicsItem):
+    """Every line between two columns, painted in one item (hundreds of lines, one scene item)."""
+
+    def __init__(self, src: list[NodeItem], dst: list[NodeItem]):
+        super().__init__()
+        self.src, self.dst = src, dst
+        self.setZValue(-1)
+        self.segments: list[tuple[QPointF, QPointF, QPen]] = []
+        rect = QRectF()
+        for n in (*src, *dst):
+            rect = rect.united(n.rect)
+        self._bounds = rect.adjusted(-MAX_WIDTH, -MAX_WIDTH, MAX_WIDTH, MAX_WIDTH)
+        self.set_weights(None)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._bounds
+
+    def set_weights(self, w: np.ndarray | None) -> None:
+        """w: (out, in); None draws thin neutral lines (the structure before any weights arrive)."""
+        n_out, n_in = len(self.dst), len(self.src)
+        if w is None or w.shape != (n_out, n_in):
+            w = np.zeros((n_out, n_in), dtype=np.float32)
+        widths = line_widths(w)
+        flat = np.abs(w).ravel()
+        keep = np.arange(flat.size) if flat.size <= MAX_LINES else np.argsort(flat)[-MAX_LINES:]
+        top = float(flat.max()) if flat.size else 0.0
+        colors = diverging_rgba(w, top if top > 0 else 1.0)
+        segs = []
+        for k in keep[np.argsort(flat[keep], kind="stable")]:  # strongest painted last, on top
+            o, i = divmod(int(k), n_in)
+            r, g, b, _ = colors[o, i]
+            pen = QPen(QColor(int(r), int(g), int(b), 210))
+            pen.setWidthF(float(widths[o, i]))
+            pen.setCosmetic(True)
+            a, z = self.src[i].rect, self.dst[o].rect
+            segs.append((QPointF(a.right(), a.center().y()), QPointF(z.left(), z.center().y()), pen))
+        self.segments = segs
+        self.widths = widths
+        self.shown = len(keep)
+        self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for a, b, pen in self.segments:
+            painter.setPen(pen)
+            painter.drawLine(a, b)
+
+
+class _Canvas(QGraphicsView):
+    """Fits the scene to the widget and turns clicks on hidden neurons into a signal."""
+
+    clicked = Signal(int, int)
+
+    def __init__(self, scene: QGraphicsScene):
+        super().__init__(scene)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setBackgroundBrush(QColor(255, 255, 255))
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+
+    def fit(self) -> None:
+        """Show the whole diagram, but never blow a two-node model up to poster size."""
+        rect = self.scene().itemsBoundingRect().adjusted(-10, -10, 10, 10)
+        self.setSceneRect(rect)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > MAX_ZOOM:
+            self.resetTransform()
+            self.scale(MAX_ZOOM, MAX_ZOOM)
+            self.centerOn(rect.center())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        for item in self.items(event.position().toPoint()):
+            if isinstance(item, NodeItem) and item.kind == "hidden":
+                self.clicked.emit(item.layer, item.unit)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+
+class NetworkView(QWidget):
+    """Neurons and weights, updated from snapshots while the model trains."""
+
+    neuronClicked = Signal(int, int)  # (hidden layer index, unit) as in Snapshot.neurons[layer][:, :, unit]
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.scene = QGraphicsScene(self)
+        self.canvas = _Canvas(self.scene)
+        self.canvas.clicked.connect(self._on_node_clicked)
+        self.columns: list[list[NodeItem]] = []
+        self.edges: list[EdgesItem] = []
+        self.layers: list[Layer] = []
+        self.summary_mode = False
+        self._extent: tuple[float, float, float, float] | None = None
+        self._task = "multiclass"
+        self._selected: tuple[int, int] | None = None
+        self._weights: tuple = ()
+
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: #444")
+        self.scale_label = QLabel()
+        self.scale_label.setPixmap(_scale_pixmap())
+        self.scale_label.setToolTip("One colour scale for data, neurons and weights: "
+                                    "orange = negative / class 0, blue = positive / class 1")
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(6, 0, 6, 4)
+        bottom.addWidget(self.scale_label)
+        bottom.addWidget(self.caption, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(bottom)
+
+    # -- slots ----------------------------------------------------------------------------
+    def reset(self, experiment: Experiment) -> None:
+        """Draw the architecture; weights and neuron maps follow with the snapshots."""
+        cols, lines, params = architecture(experiment)
+        self.layers = cols
+        self._task = task_of(experiment.data)
+        self._weights = ()
+        self._selected = None
+        self.scene.clear()
+        self.columns, self.edges = [], []
+        wide = max(c.units for c in cols) > MAX_UNITS
+        self.summary_mode = wide or params > MAX_PARAMS
+        self.scale_label.setVisible(not self.summary_mode)
+        if self.summary_mode:
+            self._draw_summary(lines, params)
+        else:
+            self._draw_diagram(cols)
+        self.canvas.fit()
+
+    def set_data(self, splits: Any) -> None:
+        """The input thumbnails (x₁, x₂ over the plane) need the data's extent."""
+        if splits is None or splits.input_dim != 2 or self.summary_mode:
+            return
+        x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
+        lo, hi = x.min(axis=0) - 0.3, x.max(axis=0) + 0.3
+        self._set_extent((float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])))
+
+    def on_started(self, ev: Started) -> None:
+        """Nothing to do: the structure was drawn by reset."""
+
+    def on_epochs(self, evs: list[EpochEnd]) -> None:
+        """The diagram follows snapshots, not epochs."""
+
+    def on_new_best(self, ev: NewBest) -> None:
+        """Nothing to show."""
+
+    def on_snapshot(self, ev: Snapshot) -> None:
+        """New weights (line colours and widths) and neuron maps (thumbnails)."""
+        if self.summary_mode or not self.columns:
+            return
+        if ev.extent is not None and len(ev.extent) == 4 and ev.extent[2] != ev.extent[3]:
+            self._set_extent(tuple(ev.extent))
+        if ev.weights and len(ev.weights) == len(self.edges):
+            self._weights = ev.weights
+            for edges, (w, b) in zip(self.edges, ev.weights):
+                edges.set_weights(np.asarray(w))
+                for node, bias in zip(edges.dst, np.asarray(b).ravel()):
+                    if node.image is None:  # no map: the circle shows the bias on the same scale
+                        node.fill = _qcolor(diverging_rgba(np.array([bias]), _absmax(b))[0])
+                    node.setToolTip(_node_tip(node, self.layers) + f"\nbias {bias:+.3f}")
+                    node.update()
+            self._weight_caption()
+        hidden = [c for c in self.columns if c and c[0].kind == "hidden"]
+        for nodes, maps in zip(hidden, ev.neurons):
+            maps = np.asarray(maps)
+            if maps.ndim != 3 or maps.shape[2] != len(nodes):
+                continue
+            vmax = np.abs(maps).max(axis=(0, 1))
+            rgba = diverging_rgba(maps / np.where(vmax > 0, vmax, 1.0))  # each neuron on its own scale
+            for u, node in enumerate(nodes):
+                node.image = _qimage(rgba[:, :, u])
+                node.update()
+        if ev.boundary is not None and self.columns:
+            self._output_maps(np.asarray(ev.boundary))
+
+    def on_finished(self, ev: Finished) -> None:
+        """The final snapshot came before Finished; nothing more to draw."""
+
+    # -- public helpers -------------------------------------------------------------------
+    def neuron_items(self) -> list[list[NodeItem]]:
+        """The drawn neurons, one list per column (input, hidden..., output)."""
+        return [list(c) for c in self.columns]
+
+    def line_widths(self) -> list[np.ndarray]:
+        """Per layer gap, the (out, in) line widths now drawn."""
+        return [e.widths.copy() for e in self.edges]
+
+    def node_position(self, layer_col: int, unit: int) -> QPointF:
+        """A neuron's centre in the canvas viewport (for tests and tools)."""
+        return self.canvas.mapFromScene(self.columns[layer_col][unit].center()).toPointF()
+
+    def select(self, layer: int, unit: int) -> None:
+        """Outline hidden neuron (layer, unit) as the one shown in the neuron view."""
+        self._selected = (layer, unit)
+        for col in self.columns:
+            for node in col:
+                was = node.selected
+                node.selected = node.kind == "hidden" and (node.layer, node.unit) == (layer, unit)
+                if was != node.selected:
+                    node.update()
+
+    # -- drawing --------------------------------------------------------------------------
+    def _draw_diagram(self, cols: list[Layer]) -> None:
+        heights = [min(c.units, ROWS) * CELL for c in cols]
+        total_h = max(heights)
+        x = 0.0
+        font = QFont()
+        font.setPointSizeF(9)
+        hidden_index = 0
+        for ci, col in enumerate(cols):
+            n_sub = math.ceil(col.units / ROWS)
+            rows = min(col.units, ROWS)
+            top = (total_h - rows * CELL) / 2
+            nodes = []
+            layer_idx = hidden_index if col.kind == "hidden" else (-1 if col.kind == "input" else len(cols) - 2)
+            for u in range(col.units):
+                sub, row = divmod(u, ROWS)
+                rect = QRectF(x + sub * CELL, top + row * CELL + (CELL - NODE) / 2, NODE, NODE)
+                node = NodeItem(col.kind, layer_idx, u, rect)
+                node.setToolTip(_node_tip(node, cols))
+                self.scene.addItem(node)
+                nodes.append(node)
+            block_w = n_sub * CELL - (CELL - NODE)
+            title = col.title if col.kind != "hidden" else f"{col.units} neurons" + (
+                f"\n{col.activation}" if col.activation else "")
+            self._text(title, x + block_w / 2, -8, font, anchor_bottom=True)
+            if col.kind == "input":
+                names = ["x₁", "x₂"] if col.units == 2 else ["x"] if col.units == 1 else []
+                for node, name in zip(nodes, names):
+                    self._text(name, node.rect.left() - 6, node.rect.center().y(), font, right=True)
+            if col.kind == "output":
+                for node in nodes:
+                    label = {"regression": "y", "binary": "p(class 1)"}.get(self._task, f"class {node.unit}")
+                    self._text(label, node.rect.right() + 6, node.rect.center().y(), font, left=True)
+            if col.kind == "hidden":
+                hidden_index += 1
+            self.columns.append(nodes)
+            x += block_w + GAP
+        for a, b in zip(self.columns, self.columns[1:]):
+            edges = EdgesItem(a, b)
+            self.scene.addItem(edges)
+            self.edges.append(edges)
+        hint = "Click a hidden neuron to see it large." if hidden_index else ""
+        self.caption.setText("Lines: weights — orange negative, blue positive, thicker = larger |w|. "
+                             "Squares: each neuron's output over the input plane. " + hint)
+
+    def _draw_summary(self, lines: list[str], params: int) -> None:
+        font = QFont()
+        font.setPointSizeF(10)
+        y = 0.0
+        texts = [QGraphicsSimpleTextItem(text) for text in lines]
+        for item in texts:
+            item.setFont(font)
+        width = max(item.boundingRect().width() for item in texts) + 40
+        for i, (text, item) in enumerate(zip(lines, texts)):
+            r = item.boundingRect()
+            box = QRectF(0, y, width, r.height() + 14)
+            linear = text.startswith("Linear") or i == 0
+            fill = QColor(*BLUE, 40) if linear else QColor(*NEUTRAL)
+            self.scene.addRect(box, QPen(QColor(*INK)), QBrush(fill))
+            item.setPos(box.center().x() - r.width() / 2, box.top() + 7)
+            self.scene.addItem(item)
+            y = box.bottom()
+            if i < len(lines) - 1:
+                self.scene.addLine(width / 2, y, width / 2, y + 16, QPen(QColor(*INK)))
+                y += 16
+        self.caption.setText(f"{params:,} parameters: too many to draw one line per weight, "
+                             "so each box is a layer.")
+
+    def _text(self, text: str, x: float, y: float, font: QFont, anchor_bottom: bool = False,
+              right: bool = False, left: bool = False) -> None:
+        item = QGraphicsSimpleTextItem(text)
+        item.setFont(font)
+        item.setBrush(QColor(*INK))
+        r = item.boundingRect()
+        if anchor_bottom:
+            item.setPos(x - r.width() / 2, y - r.height())
+        elif right:
+            item.setPos(x - r.width(), y - r.height() / 2)
+        elif left:
+            item.setPos(x, y - r.height() / 2)
+        self.scene.addItem(item)
+
+    def _set_extent(self, extent: tuple[float, float, float, float]) -> None:
+        """Input thumbnails: x₁ and x₂ themselves over the plane, on the shared colour scale."""
+        if extent == self._extent or not self.columns or len(self.columns[0]) != 2:
+            return
+        self._extent = extent
+        xmin, xmax, ymin, ymax = extent
+        res = 40
+        gx, gy = np.meshgrid(np.linspace(xmin, xmax, res), np.linspace(ymin, ymax, res))
+        for node, grid in zip(self.columns[0], (gx, gy)):
+            node.image = _qimage(diverging_rgba(grid, float(np.abs(grid).max())))
+            node.update()
+
+    def _output_maps(self, probs: np.ndarray) -> None:
+        """Output thumbnails from the boundary: p(class 1) for binary, each class's p for multiclass."""
+        out = self.columns[-1]
+        step = max(1, probs.shape[0] // 40)
+        p = probs[::step, ::step]
+        if self._task == "binary" and len(out) == 1 and p.shape[2] == 2:
+            out[0].image = _qimage(diverging_rgba(2 * p[:, :, 1] - 1))
+            out[0].update()
+        elif p.shape[2] == len(out):
+            white = np.array(WHITE, dtype=np.float32)
+            for c, node in enumerate(out):
+                rgb = white + p[:, :, c, None] * (np.array(class_color(c), dtype=np.float32) - white)
+                rgba = np.concatenate([np.clip(rgb, 0, 255), np.full(p.shape[:2] + (1,), 255.0)], axis=2)
+                node.image = _qimage(rgba.astype(np.uint8))
+                node.update()
+
+    def _weight_caption(self) -> None:
+        if len(self._weights) == 1 and np.asarray(self._weights[0][0]).size == 1:
+            w = float(np.asarray(self._weights[0][0]).ravel()[0])
+            b = float(np.asarray(self._weights[0][1]).ravel()[0])
+            self.caption.setText(f"y = w·x + b with w = {w:.3f}, b = {b:.3f} (the truth: w = 2, b = 1)")
+            return
+        hidden_shown = sum(e.shown for e in self.edges)
+        total = sum(e.widths.size for e in self.edges)
+        if hidden_shown < total:
+            self.caption.setText(f"Lines: the {hidden_shown:,} strongest of {total:,} weights — orange negative, "
+                                 "blue positive, thicker = larger |w|. Click a hidden neuron to see it large.")
+
+    def _on_node_clicked(self, layer: int, unit: int) -> None:
+        self.select(layer, unit)
+        self.neuronClicked.emit(layer, unit)
+
+
+def _absmax(a: Any) -> float:
+    a = np.abs(np.asarray(a))
+    return float(a.max()) if a.size and a.max() > 0 else 1.0
+
+
+def _qcolor(rgba: np.ndarray) -> QColor:
+    return QColor(int(rgba[0]), int(rgba[1]), int(rgba[2]))
+
+
+def _node_tip(node: NodeItem, cols: list[Layer]) -> str:
+    if node.kind == "input":
+        return f"input {node.unit + 1}"
+    if node.kind == "output":
+        return f"output {node.unit}"
+    col = [c for c in cols if c.kind == "hidden"][node.layer]
+    act = f" ({col.activation})" if col.activation else ""
+    return f"hidden layer {node.layer + 1}, neuron {node.unit + 1}{act} — click to enlarge"
+
+
+def _scale_pixmap(width: int = 90, height: int = 12) -> QPixmap:
+    """The shared colour scale as a small bar: −1 orange, 0 grey, +1 blue."""
+    pix = QPixmap(width, height)
+    pix.fill(QColor(255, 255, 255, 0))
+    painter = QPainter(pix)
+    grad = QLinearGradient(0, 0, width, 0)
+    grad.setColorAt(0.0, QColor(*ORANGE))
+    grad.setColorAt(0.5, QColor(*NEUTRAL))
+    grad.setColorAt(1.0, QColor(*BLUE))
+    painter.fillRect(0, 0, width, height, QBrush(grad))
+    painter.setPen(QColor(*INK))
+    painter.drawRect(0, 0, width - 1, height - 1)
+    painter.end()
+    return pix
