@@ -55,7 +55,7 @@ def load(spec: DataSpec, progress: Progress | None = None, allow_download: bool 
     if spec.name in GATES:
         x, y = gate(spec.name)
         # Four points cannot be split: the seed trains and tests on the same table.
-        return Splits(x, y, x, y, x, y, "binary", 2, 2, note="val and test = the truth table")
+        return _with_extra(spec, Splits(x, y, x, y, x, y, "binary", 2, 2, note="val and test = the truth table"))
     generator = {"spiral": spiral, "circles": circles, "moons": moons, "blobs": blobs,
                  "two-spirals": two_spirals}[spec.name]
     x, y, rng = generator(spec)

@@ -96,7 +96,7 @@ def _train_rows(exp: Experiment) -> int:
     if d.name == "mnist":
         return MNIST_SUBSETS[d.mnist_subset][0]
     if d.name in GATES:
-        return 4   # data.load ignores extra points on the truth tables
+        return 4 + len(d.extra_points)
     if d.name == "linear" and d.val_fraction == 0 and d.test_fraction == 0:
         n = d.n_samples
     else:
@@ -207,7 +207,7 @@ def _data(plan: _Plan) -> str:
     else:
         body = _data_shape(plan)
     parts = [_DATA_TITLE + "\n" + body.strip("\n")]
-    if plan.exp.data.extra_points and name not in GATES and name != "mnist":
+    if plan.exp.data.extra_points and name != "mnist":
         parts.append(_extra_points(plan))
     parts.append(dedent("""\
         # Move everything to the device once (nothing happens on the CPU).

@@ -70,7 +70,7 @@ class BoundaryView(QWidget):
         self._extent: tuple[float, float, float, float] | None = None
         self._spec_key: Any = None
 
-        # -- top bar: class to add, legend, toggles ---------------------------------------
+        # -- top bar: class to add and toggles; legend and read-out go below the plane -------
         self.class_label = QLabel("Click adds:")
         self.class_box = QComboBox()
         self.class_box.setToolTip("Left-click on the plane adds a training point of this class; "
@@ -90,8 +90,6 @@ class BoundaryView(QWidget):
         top.setContentsMargins(6, 2, 6, 0)
         for w in (self.class_label, self.class_box, self.clear_button):
             top.addWidget(w)
-        top.addSpacing(12)
-        top.addWidget(self.legend)
         top.addStretch(1)
         top.addWidget(self.test_box)
         top.addWidget(self.discrete_box)
@@ -157,7 +155,12 @@ class BoundaryView(QWidget):
         self.message.setStyleSheet("color: #444; font-size: 11pt")
         self.message.hide()
         layout.addWidget(self.message, 1)
-        layout.addWidget(self.readout)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(6, 0, 6, 2)
+        bottom.addWidget(self.legend)
+        bottom.addStretch(1)
+        bottom.addWidget(self.readout)
+        layout.addLayout(bottom)
         self._set_classes(2)
 
     # -- slots ----------------------------------------------------------------------------

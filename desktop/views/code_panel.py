@@ -3,7 +3,8 @@
 The script is `trainer.export.render_script(experiment)`, the very text File >
 Export writes. It follows the settings as they change, debounced so a slider
 drag renders once at the end, and only while the panel can be seen (a hidden
-panel is marked stale and renders when it is shown again).
+panel, or one behind another dock's tab, is marked stale and renders when it
+comes into view again).
 """
 from __future__ import annotations
 
@@ -155,6 +156,7 @@ class CodePanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._render_if_seen)
+        self._force_next = False
 
     # -- public --------------------------------------------------------------------------
     def schedule(self) -> None:
@@ -201,10 +203,21 @@ class CodePanel(QWidget):
     def is_stale(self) -> bool:
         return self._stale
 
+    def on_shown(self, shown: bool = True) -> None:
+        """The panel came into view (its dock's tab was chosen): catch up if settings changed meanwhile."""
+        if shown and self._stale:
+            self._timer.start(0)
+            self._force_next = True
+
     # -- internals -------------------------------------------------------------------------
+    def is_seen(self) -> bool:
+        """On screen: shown, and not behind another dock's tab (Qt keeps those 'visible')."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
     def _render_if_seen(self) -> None:
-        if self.isVisible():
+        if self._force_next or self.is_seen():
             self.refresh()
+        self._force_next = False
 
     def _show_note(self, text: str, dim: bool) -> None:
         self.note.setText(text)
@@ -212,8 +225,7 @@ class CodePanel(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        if self._stale:
-            self._timer.start(0)
+        self.on_shown(True)
 
 
 __all__ = ["CodePanel", "PythonHighlighter"]

@@ -23,6 +23,7 @@ from .colors import BLUE, INK, LABEL, style_axes
 
 TRAIN_PEN = pg.mkPen(BLUE, width=1)
 VAL_PEN = pg.mkPen(INK, width=1)
+NO_RUN = "Train: each epoch adds a point here"
 DS_POINTS = 4000  # beyond this many epochs, curves are drawn peak-downsampled
 _COLUMNS = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
 
@@ -68,6 +69,10 @@ def _row_from_record(rec: dict[str, Any]) -> tuple[float, float, float, float, f
     return (rec["epoch"], rec["train_loss"], rec["val_loss"], acc[0], acc[1])
 
 
+def _css(rgb: tuple[int, int, int]) -> str:
+    return "#%02x%02x%02x" % rgb
+
+
 def _nice_ceiling(v: float) -> float:
     """The next of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) at or above v."""
     if v <= 0 or not math.isfinite(v):
@@ -96,9 +101,15 @@ class CurvesView(QWidget):
         self.log_box.setToolTip("Show the loss on a logarithmic axis (small late improvements become visible)")
         self.log_box.toggled.connect(self.set_log_loss)
         self.best_label = QLabel("")
+        # One legend for both plots, outside them: in a short pane an in-plot legend sits on the curves.
+        self.legend = QLabel(f"<span style='color:{_css(BLUE)}'>━━ train</span>&nbsp;&nbsp;"
+                             f"<span style='color:{_css(INK)}'>━━ validation</span>&nbsp;&nbsp;"
+                             f"<span style='color:#5a5a5a'>- - - best epoch</span>")
         top = QHBoxLayout()
         top.setContentsMargins(6, 2, 6, 0)
         top.addWidget(self.log_box)
+        top.addSpacing(12)
+        top.addWidget(self.legend)
         top.addStretch(1)
         top.addWidget(self.best_label)
 
@@ -107,15 +118,14 @@ class CurvesView(QWidget):
         self.loss_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
         self.acc_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
         self.acc_plot.setXLink(self.loss_plot)
-        for plot, label, legend_offset in ((self.loss_plot, "loss", (-8, 8)),
-                                           (self.acc_plot, "accuracy (%)", (-8, -8))):
+        for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy (%)")):
             style_axes(plot, "epoch", label)
             # No grid, no clip-to-view, no auto-range: each of them re-scans or repaints everything
             # on every flush (80 ms per flush at 10k epochs); the ranges are kept here instead.
             plot.vb.disableAutoRange()
             plot.vb.sigRangeChangedManually.connect(self._stop_following)
+            plot.autoBtn.clicked.connect(self._resume_following)  # the plot's "A" button: follow again
             plot.setMenuEnabled(False)
-            plot.addLegend(offset=legend_offset, labelTextColor=INK, brush=pg.mkBrush(255, 255, 255, 210))
         self.curves = {
             "train_loss": self.loss_plot.plot(name="train loss", pen=TRAIN_PEN),
             "val_loss": self.loss_plot.plot(name="validation loss", pen=VAL_PEN),
@@ -127,8 +137,12 @@ class CurvesView(QWidget):
         self.acc_plot.setYRange(0, 100, padding=0.05)  # room above 100 %, where the curves end up
         self._follow = True          # keep the ranges around the data until the user pans or zooms
         self._x_hi = 0.0
+        self._planned = 0            # the run's last epoch, once Started says; caps the x range
         self._loss_lo = self._loss_hi = math.nan
         self._ds = 1
+        self.loss_plot.setXRange(0, 10, padding=0.02)
+        self.loss_plot.setYRange(0, 1, padding=0.02)
+        self.best_label.setText(NO_RUN)
 
         dash = QPen(pg.mkColor(90, 90, 90))
         dash.setStyle(Qt.PenStyle.DashLine)
@@ -173,11 +187,12 @@ class CurvesView(QWidget):
         self._best = None
         if experiment is not None:
             self._set_task(task_of(experiment.data))
+            self._planned = max(experiment.train.epochs - 1, 1)
         for curve in self.curves.values():
             curve.setData([], [])
         for line in self.best_lines:
             line.hide()
-        self.best_label.setText("")
+        self.best_label.setText(NO_RUN)
         self._hide_hover()
         self._follow = True
         self._x_hi = 0.0
@@ -192,12 +207,15 @@ class CurvesView(QWidget):
     def on_started(self, ev: Started) -> None:
         self.reset(None)
         self._set_task(ev.task)
+        self._planned = max(int(ev.epochs) - 1, 1)
 
     def on_epochs(self, evs: list[EpochEnd]) -> None:
         """Append a batch of epochs and redraw each curve once."""
         rows = [_row(ev) for ev in evs if isinstance(ev, EpochEnd)]
         if not rows:
             return
+        if self._hist.n == 0 and self._best is None:
+            self.best_label.setText("")
         self._hist.extend(rows)
         self._redraw(len(rows))
 
@@ -217,6 +235,9 @@ class CurvesView(QWidget):
             self._redraw(self._hist.n)
         if ev.history:
             self._show_best(ev.best_epoch, ev.best_val_loss)
+        if self._follow and self._hist.n:  # the run is over: show exactly its epochs
+            self._x_hi = max(float(self._hist.view("epoch")[-1]), 1.0)
+            self.loss_plot.setXRange(0, self._x_hi, padding=0.02)
 
     # -- public helpers -----------------------------------------------------------------
     def data(self) -> dict[str, np.ndarray]:
@@ -278,11 +299,21 @@ class CurvesView(QWidget):
     def _stop_following(self, *_: Any) -> None:
         self._follow = False
 
+    def _resume_following(self, *_: Any) -> None:
+        self._follow = True
+        self._x_hi = 0.0
+        if self._hist.n:
+            self._follow_data()
+        self._fit_loss_range()
+        self.acc_plot.setYRange(0, 100, padding=0.05)
+
     def _follow_data(self) -> None:
         """Grow the x range in steps ahead of the data, and the loss range to its values."""
         last = float(self._hist.view("epoch")[-1]) if self._hist.n else 0.0
         if last >= self._x_hi:
             self._x_hi = _nice_ceiling(max(10.0, last * 1.3))
+            if self._planned:
+                self._x_hi = max(min(self._x_hi, float(self._planned)), last, 1.0)
             self.loss_plot.setXRange(0, self._x_hi, padding=0.02)
         self._fit_loss_range(only_grow=True)
 
@@ -306,7 +337,7 @@ class CurvesView(QWidget):
         for line in self.best_lines:
             line.setValue(epoch)
             line.show()
-        self.best_label.setText(f"- - -  best epoch {epoch} (validation loss {_fmt(val_loss)})")
+        self.best_label.setText(f"best epoch {epoch} · validation loss {_fmt(val_loss)}")
 
     def _hide_hover(self) -> None:
         for item in (*self.hover_lines, *self.hover_marks.values(), self.hover_label):

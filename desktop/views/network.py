@@ -13,24 +13,29 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QLinearGradient, QPainter, QPen, QPixmap
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter, QPen,
+                           QPixmap)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView,
                                QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
-from trainer.config import Experiment, input_dim, n_classes, output_units, task_of
+from trainer.config import Experiment, count_params, input_dim, n_classes, output_units, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
 
 from .colors import BLUE, INK, NEUTRAL, ORANGE, WHITE, class_color, diverging_rgba
 
 NODE = 34.0            # a neuron's side, scene units
 CELL = 42.0            # node + gap
-ROWS = 10              # units per column before a layer wraps into a grid
-GAP = 130.0            # horizontal space between layers, where the lines run
+GAP = 110.0            # horizontal space between layers, where the lines run
+# A wide layer wraps into a grid of this many rows; the choice that draws biggest in the widget wins,
+# so 100 units become 10 x 10 in a wide tab and 20 x 5 in a narrow dock.
+ROW_CHOICES = (8, 10, 12, 14, 16, 20, 25, 32, 40, 50, 64)
+LABEL_PT = 9.0         # label font size: labels keep their size whatever the diagram's zoom
 MAX_UNITS = 128        # wider layers (or more inputs) get the summary instead of the diagram
 MAX_PARAMS = 20_000    # the loop sends no weights above this (LoopOptions.weights_max_params)
-MAX_LINES = 600        # per layer gap; beyond it only the strongest weights are drawn
+MAX_LINES = 250        # per layer gap; beyond it only the strongest weights are drawn (painting cost)
 MIN_WIDTH, MAX_WIDTH = 0.5, 5.0  # line width in pixels for |w| = 0 and the layer's largest |w|
-MAX_ZOOM = 1.6         # fitInView never scales the diagram up more than this
+MAX_ZOOM = 1.6         # the diagram is never scaled up more than this (a 1-1 model stays small)
+LEVELS = 50            # weights are drawn with one of 2 * LEVELS + 1 shared pens (sign x strength)
 
 
 @dataclass(frozen=True)
@@ -47,12 +52,11 @@ def architecture(exp: Experiment) -> tuple[list[Layer], list[str], int]:
     d_in = input_dim(exp.data)
     cols = [Layer("input", d_in, "input")]
     lines = [f"{d_in} inputs" + (" (28×28 pixels)" if d_in == 784 else "")]
-    width, params = d_in, 0
+    width = d_in
     hidden: list[Layer] = []
     for spec in exp.model.layers:
         if spec.kind == "linear":
             layer_params = (width + 1) * spec.units
-            params += layer_params
             width = spec.units
             hidden.append(Layer("hidden", spec.units, f"{spec.units} neurons"))
             lines.append(f"Linear {spec.units}   ({layer_params:,} params)")
@@ -63,17 +67,15 @@ def architecture(exp: Experiment) -> tuple[list[Layer], list[str], int]:
         elif spec.kind == "dropout":
             lines.append(f"Dropout p={spec.p:g}")
         elif spec.kind == "batchnorm":
-            params += 2 * width
             lines.append("BatchNorm")
     out = output_units(exp)
-    params += (width + 1) * out
     task = task_of(exp.data)
     head = {"regression": "1 output (y)", "binary": "1 output (sigmoid: p of class 1)"}.get(
         task, f"{out} outputs (softmax over {n_classes(exp.data)} classes)")
     lines.append(f"Linear {out}   ({(width + 1) * out:,} params) → {head}")
     cols += hidden
     cols.append(Layer("output", out, "output"))
-    return cols, lines, params
+    return cols, lines, count_params(exp)
 
 
 def line_widths(w: np.ndarray) -> np.ndarray:
@@ -95,13 +97,15 @@ def _qimage(rgba: np.ndarray) -> QImage:
 class NodeItem(QGraphicsItem):
     """One neuron: a heatmap thumbnail when there is one, else a circle coloured by its bias."""
 
-    def __init__(self, kind: str, layer: int, unit: int, rect: QRectF):
+    def __init__(self, kind: str, layer: int, unit: int, rect: QRectF | None = None):
         super().__init__()
         self.kind, self.layer, self.unit = kind, layer, unit
-        self.rect = rect
+        self.rect = rect or QRectF(0, 0, NODE, NODE)
         self.image: QImage | None = None
         self.fill = QColor(*NEUTRAL)
         self.selected = False
+        self.bias: float | None = None
+        self.tip = ""
         self.setAcceptHoverEvents(True)
         if kind == "hidden":
             self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -128,6 +132,63 @@ class NodeItem(QGraphicsItem):
     def center(self) -> QPointF:
         return self.rect.center()
 
+    def set_rect(self, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self.rect = rect
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        # Written when shown, not on every snapshot: the bias changes 20 times a second.
+        self.setToolTip(self.tip + ("" if self.bias is None else f"\nbias {self.bias:+.3f}"))
+        super().hoverEnterEvent(event)
+
+
+class Label(QGraphicsItem):
+    """Text that keeps its pixel size at any zoom (ItemIgnoresTransformations): readable in a narrow dock."""
+
+    def __init__(self, text: str, align: str):
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+        self.text = text
+        self.font = QFont()
+        self.font.setPointSizeF(LABEL_PT)
+        fm = QFontMetricsF(self.font)
+        lines = text.split("\n")
+        w = max(fm.horizontalAdvance(line) for line in lines) + 2
+        h = fm.height() * len(lines)
+        self.size = (w, h)
+        # align: where the text sits relative to its position (above it, left of it or right of it).
+        self._rect = {"above": QRectF(-w / 2, -h, w, h), "left": QRectF(-w, -h / 2, w, h),
+                      "right": QRectF(0, -h / 2, w, h)}[align]
+        self._flags = {"above": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                       "left": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       "right": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter}[align]
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setFont(self.font)
+        painter.setPen(QColor(*INK))
+        painter.drawText(self._rect, int(self._flags.value), self.text)
+
+
+_PENS: list[QPen] = []
+
+
+def _pen(level: int) -> QPen:
+    """The shared pen for a weight at level/LEVELS of its layer's largest |w| (-1 .. 1)."""
+    if not _PENS:
+        t = np.arange(-LEVELS, LEVELS + 1) / LEVELS
+        colors = diverging_rgba(t)
+        for tv, (r, g, b, _) in zip(t, colors):
+            # Opaque: translucent antialiased lines cost 4-5x more to paint (raster engine), and the
+            # diverging scale already fades small weights to light grey.
+            pen = QPen(QColor(int(r), int(g), int(b)))
+            pen.setWidthF(MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * abs(float(tv)))
+            pen.setCosmetic(True)
+            _PENS.append(pen)
+    return _PENS[level + LEVELS]
+
 
 class EdgesItem(QGraphicsItem):
     """Every line between two columns, painted in one item (hundreds of lines, one scene item)."""
@@ -137,11 +198,19 @@ class EdgesItem(QGraphicsItem):
         self.src, self.dst = src, dst
         self.setZValue(-1)
         self.segments: list[tuple[QPointF, QPointF, QPen]] = []
+        self._w: np.ndarray | None = None
+        self.relayout()
+
+    def relayout(self) -> None:
+        """The nodes moved: recompute the end points (kept between snapshots) and redraw."""
+        self.prepareGeometryChange()
+        self._ends = [[(QPointF(a.rect.right(), a.rect.center().y()), QPointF(z.rect.left(), z.rect.center().y()))
+                       for a in self.src] for z in self.dst]
         rect = QRectF()
-        for n in (*src, *dst):
+        for n in (*self.src, *self.dst):
             rect = rect.united(n.rect)
         self._bounds = rect.adjusted(-MAX_WIDTH, -MAX_WIDTH, MAX_WIDTH, MAX_WIDTH)
-        self.set_weights(None)
+        self.set_weights(self._w)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
@@ -151,22 +220,15 @@ class EdgesItem(QGraphicsItem):
         n_out, n_in = len(self.dst), len(self.src)
         if w is None or w.shape != (n_out, n_in):
             w = np.zeros((n_out, n_in), dtype=np.float32)
-        widths = line_widths(w)
+        w = np.nan_to_num(np.asarray(w, dtype=np.float32))
+        self._w = w
+        self.widths = line_widths(w)
         flat = np.abs(w).ravel()
-        keep = np.arange(flat.size) if flat.size <= MAX_LINES else np.argsort(flat)[-MAX_LINES:]
         top = float(flat.max()) if flat.size else 0.0
-        colors = diverging_rgba(w, top if top > 0 else 1.0)
-        segs = []
-        for k in keep[np.argsort(flat[keep], kind="stable")]:  # strongest painted last, on top
-            o, i = divmod(int(k), n_in)
-            r, g, b, _ = colors[o, i]
-            pen = QPen(QColor(int(r), int(g), int(b), 210))
-            pen.setWidthF(float(widths[o, i]))
-            pen.setCosmetic(True)
-            a, z = self.src[i].rect, self.dst[o].rect
-            segs.append((QPointF(a.right(), a.center().y()), QPointF(z.left(), z.center().y()), pen))
-        self.segments = segs
-        self.widths = widths
+        levels = np.rint(w.ravel() / (top if top > 0 else 1.0) * LEVELS).astype(int)
+        keep = np.arange(flat.size) if flat.size <= MAX_LINES else np.argsort(flat)[-MAX_LINES:]
+        order = keep[np.argsort(flat[keep], kind="stable")]  # strongest painted last, on top
+        self.segments = [(*self._ends[k // n_in][k % n_in], _pen(levels[k])) for k in order.tolist()]
         self.shown = len(keep)
         self.update()
 
@@ -181,6 +243,7 @@ class _Canvas(QGraphicsView):
     """Fits the scene to the widget and turns clicks on hidden neurons into a signal."""
 
     clicked = Signal(int, int)
+    resized = Signal()
 
     def __init__(self, scene: QGraphicsScene):
         super().__init__(scene)
@@ -190,19 +253,22 @@ class _Canvas(QGraphicsView):
         self.setBackgroundBrush(QColor(255, 255, 255))
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
 
-    def fit(self) -> None:
-        """Show the whole diagram, but never blow a two-node model up to poster size."""
-        rect = self.scene().itemsBoundingRect().adjusted(-10, -10, 10, 10)
+    def show_rect(self, rect: QRectF, scale: float) -> None:
+        """Show scene `rect` at `scale` pixels per scene unit, centred."""
+        self.resetTransform()
+        self.scale(scale, scale)
         self.setSceneRect(rect)
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > MAX_ZOOM:
-            self.resetTransform()
-            self.scale(MAX_ZOOM, MAX_ZOOM)
-            self.centerOn(rect.center())
+        self.centerOn(rect.center())
+
+    def fit(self) -> None:
+        """Show every item, but never blow a small drawing up to poster size."""
+        rect = self.scene().itemsBoundingRect().adjusted(-10, -10, 10, 10)
+        vw, vh = max(self.viewport().width(), 50), max(self.viewport().height(), 50)
+        self.show_rect(rect, min(vw / max(rect.width(), 1), vh / max(rect.height(), 1), MAX_ZOOM))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        self.fit()
+        self.resized.emit()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         for item in self.items(event.position().toPoint()):
@@ -223,7 +289,10 @@ class NetworkView(QWidget):
         self.scene = QGraphicsScene(self)
         self.canvas = _Canvas(self.scene)
         self.canvas.clicked.connect(self._on_node_clicked)
+        self.canvas.resized.connect(self._layout)
         self.columns: list[list[NodeItem]] = []
+        self._titles: list[Label] = []
+        self._side_labels: list[tuple[NodeItem, Label, str]] = []
         self.edges: list[EdgesItem] = []
         self.layers: list[Layer] = []
         self.summary_mode = False
@@ -258,7 +327,8 @@ class NetworkView(QWidget):
         self._weights = ()
         self._selected = None
         self.scene.clear()
-        self.columns, self.edges = [], []
+        self.columns, self.edges, self._titles, self._side_labels = [], [], [], []
+        self._extent = None
         wide = max(c.units for c in cols) > MAX_UNITS
         self.summary_mode = wide or params > MAX_PARAMS
         self.scale_label.setVisible(not self.summary_mode)
@@ -266,7 +336,7 @@ class NetworkView(QWidget):
             self._draw_summary(lines, params)
         else:
             self._draw_diagram(cols)
-        self.canvas.fit()
+        self._layout()
 
     def set_data(self, splits: Any) -> None:
         """The input thumbnails (x₁, x₂ over the plane) need the data's extent."""
@@ -295,11 +365,13 @@ class NetworkView(QWidget):
             self._weights = ev.weights
             for edges, (w, b) in zip(self.edges, ev.weights):
                 edges.set_weights(np.asarray(w))
-                for node, bias in zip(edges.dst, np.asarray(b).ravel()):
-                    if node.image is None:  # no map: the circle shows the bias on the same scale
-                        node.fill = _qcolor(diverging_rgba(np.array([bias]), _absmax(b))[0])
-                    node.setToolTip(_node_tip(node, self.layers) + f"\nbias {bias:+.3f}")
-                    node.update()
+                biases = np.asarray(b).ravel()
+                fills = diverging_rgba(biases, _absmax(biases))  # no map: a circle shows its bias
+                for node, bias, fill in zip(edges.dst, biases, fills):
+                    node.bias = float(bias)
+                    if node.image is None:
+                        node.fill = _qcolor(fill)
+                        node.update()
             self._weight_caption()
         hidden = [c for c in self.columns if c and c[0].kind == "hidden"]
         for nodes, maps in zip(hidden, ev.neurons):
@@ -342,48 +414,80 @@ class NetworkView(QWidget):
 
     # -- drawing --------------------------------------------------------------------------
     def _draw_diagram(self, cols: list[Layer]) -> None:
-        heights = [min(c.units, ROWS) * CELL for c in cols]
-        total_h = max(heights)
-        x = 0.0
-        font = QFont()
-        font.setPointSizeF(9)
+        """Create the items; _layout places them for the widget's size."""
         hidden_index = 0
-        for ci, col in enumerate(cols):
-            n_sub = math.ceil(col.units / ROWS)
-            rows = min(col.units, ROWS)
-            top = (total_h - rows * CELL) / 2
-            nodes = []
+        for col in cols:
             layer_idx = hidden_index if col.kind == "hidden" else (-1 if col.kind == "input" else len(cols) - 2)
+            nodes = []
             for u in range(col.units):
-                sub, row = divmod(u, ROWS)
-                rect = QRectF(x + sub * CELL, top + row * CELL + (CELL - NODE) / 2, NODE, NODE)
-                node = NodeItem(col.kind, layer_idx, u, rect)
-                node.setToolTip(_node_tip(node, cols))
+                node = NodeItem(col.kind, layer_idx, u)
+                node.tip = _node_tip(node, cols)
+                node.setToolTip(node.tip)
                 self.scene.addItem(node)
                 nodes.append(node)
-            block_w = n_sub * CELL - (CELL - NODE)
             title = col.title if col.kind != "hidden" else f"{col.units} neurons" + (
                 f"\n{col.activation}" if col.activation else "")
-            self._text(title, x + block_w / 2, -8, font, anchor_bottom=True)
+            self._titles.append(self._add(Label(title, "above")))
             if col.kind == "input":
                 names = ["x₁", "x₂"] if col.units == 2 else ["x"] if col.units == 1 else []
-                for node, name in zip(nodes, names):
-                    self._text(name, node.rect.left() - 6, node.rect.center().y(), font, right=True)
+                self._side_labels += [(n, self._add(Label(name, "left")), "left") for n, name in zip(nodes, names)]
             if col.kind == "output":
                 for node in nodes:
-                    label = {"regression": "y", "binary": "p(class 1)"}.get(self._task, f"class {node.unit}")
-                    self._text(label, node.rect.right() + 6, node.rect.center().y(), font, left=True)
+                    text = ("y" if self._task == "regression" else
+                            "p(class 1)" if len(nodes) == 1 else f"class {node.unit}")
+                    self._side_labels.append((node, self._add(Label(text, "right")), "right"))
             if col.kind == "hidden":
                 hidden_index += 1
             self.columns.append(nodes)
-            x += block_w + GAP
         for a, b in zip(self.columns, self.columns[1:]):
-            edges = EdgesItem(a, b)
-            self.scene.addItem(edges)
-            self.edges.append(edges)
-        hint = "Click a hidden neuron to see it large." if hidden_index else ""
-        self.caption.setText("Lines: weights — orange negative, blue positive, thicker = larger |w|. "
-                             "Squares: each neuron's output over the input plane. " + hint)
+            self.edges.append(self._add(EdgesItem(a, b)))
+        hint = " Click a hidden neuron to enlarge it." if hidden_index else ""
+        self.caption.setText("Weights: orange −, blue +, thicker = larger |w|. "
+                             "Squares: each neuron's output over the plane." + hint)
+
+    def _add(self, item):
+        self.scene.addItem(item)
+        return item
+
+    def _layout(self) -> None:
+        """Place the neurons for the widget's size: wide layers wrap into the grid that draws largest."""
+        if self.summary_mode or not self.columns:
+            self.canvas.fit()
+            return
+        vw, vh = self.canvas.viewport().width(), self.canvas.viewport().height()
+        if vw < 50 or vh < 50:
+            vw, vh = 640, 420  # not shown yet: lay out for a typical tab
+        units = [len(c) for c in self.columns]
+        left = max([lab.size[0] for _, lab, side in self._side_labels if side == "left"], default=0) + 10
+        right = max([lab.size[0] for _, lab, side in self._side_labels if side == "right"], default=0) + 10
+        top = max(t.size[1] for t in self._titles) + 10
+        avail_w, avail_h = max(vw - left - right, 20), max(vh - top - 8, 20)
+
+        def size(rows: int) -> tuple[float, float]:
+            blocks = [math.ceil(u / rows) * CELL - (CELL - NODE) for u in units]
+            return sum(blocks) + GAP * (len(units) - 1), max(min(u, rows) for u in units) * CELL - (CELL - NODE)
+
+        choices = sorted({min(r, max(units)) for r in ROW_CHOICES})
+        rows = max(choices, key=lambda r: (min(avail_w / size(r)[0], avail_h / size(r)[1]), -r))
+        width, height = size(rows)
+        scale = min(avail_w / width, avail_h / height, MAX_ZOOM)
+        x = 0.0
+        for nodes, title in zip(self.columns, self._titles):
+            n_rows = min(len(nodes), rows)
+            y0 = (height - (n_rows * CELL - (CELL - NODE))) / 2
+            for u, node in enumerate(nodes):
+                sub, row = divmod(u, rows)
+                node.set_rect(QRectF(x + sub * CELL, y0 + row * CELL, NODE, NODE))
+            block = math.ceil(len(nodes) / rows) * CELL - (CELL - NODE)
+            title.setPos(x + block / 2, -6 / scale)
+            x += block + GAP
+        for node, label, side in self._side_labels:
+            c = node.rect.center()
+            label.setPos(node.rect.left() - 5 / scale if side == "left" else node.rect.right() + 5 / scale, c.y())
+        for edges in self.edges:
+            edges.relayout()
+        self.canvas.show_rect(QRectF(-left / scale, -top / scale, width + (left + right) / scale,
+                                     height + (top + 8) / scale), scale)
 
     def _draw_summary(self, lines: list[str], params: int) -> None:
         font = QFont()
@@ -407,20 +511,6 @@ class NetworkView(QWidget):
                 y += 16
         self.caption.setText(f"{params:,} parameters: too many to draw one line per weight, "
                              "so each box is a layer.")
-
-    def _text(self, text: str, x: float, y: float, font: QFont, anchor_bottom: bool = False,
-              right: bool = False, left: bool = False) -> None:
-        item = QGraphicsSimpleTextItem(text)
-        item.setFont(font)
-        item.setBrush(QColor(*INK))
-        r = item.boundingRect()
-        if anchor_bottom:
-            item.setPos(x - r.width() / 2, y - r.height())
-        elif right:
-            item.setPos(x - r.width(), y - r.height() / 2)
-        elif left:
-            item.setPos(x, y - r.height() / 2)
-        self.scene.addItem(item)
 
     def _set_extent(self, extent: tuple[float, float, float, float]) -> None:
         """Input thumbnails: x₁ and x₂ themselves over the plane, on the shared colour scale."""
@@ -459,8 +549,8 @@ class NetworkView(QWidget):
         hidden_shown = sum(e.shown for e in self.edges)
         total = sum(e.widths.size for e in self.edges)
         if hidden_shown < total:
-            self.caption.setText(f"Lines: the {hidden_shown:,} strongest of {total:,} weights — orange negative, "
-                                 "blue positive, thicker = larger |w|. Click a hidden neuron to see it large.")
+            self.caption.setText(f"The {hidden_shown:,} strongest of {total:,} weights: orange −, blue +, "
+                                 "thicker = larger |w|. Click a hidden neuron to enlarge it.")
 
     def _on_node_clicked(self, layer: int, unit: int) -> None:
         self.select(layer, unit)

@@ -125,3 +125,11 @@ def test_a_point_added_to_the_regression_plot_is_x_and_y():
                           extra_points=((2.5, 9.0, 0),)))
     assert len(added.x_train) == len(base.x_train) + 1
     assert added.x_train[-1, 0] == 2.5 and added.y_train[-1] == 9.0
+
+
+def test_points_clicked_onto_a_truth_table_join_its_training_set_only():
+    from trainer.config import DataSpec
+    from trainer.data import load
+    s = load(DataSpec(name="xor", extra_points=((0.5, 0.5, 1),)))
+    assert len(s.x_train) == 5 and s.y_train[-1] == 1
+    assert len(s.x_val) == 4 and len(s.x_test) == 4

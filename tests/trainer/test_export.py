@@ -322,3 +322,18 @@ def test_cli_export_bad_input_exits_2(run_cli, tmp_path, args, fragment):
     assert proc.stderr.startswith("error: ") and fragment in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "x.py").exists()
+
+
+def test_points_clicked_onto_xor_reproduce_in_the_script(tmp_path):
+    """The truth tables take clicked points too; the script must train on the same five rows."""
+    import json, subprocess, sys
+    from trainer.export import write_script
+    from trainer.loop import run_to_end
+    from trainer.presets import load_preset
+    exp = load_preset("xor-mlp").with_overrides({"train.epochs": 300, "data.extra_points": [[0.5, 0.5, 1]]})
+    script = write_script(exp, tmp_path / "xor_extra.py")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=True)
+    line = json.loads(out.stdout.strip().splitlines()[-1])
+    finished = run_to_end(exp)
+    assert line["epochs_run"] == finished.epochs_run
+    assert abs(line["final_train_loss"] - finished.history[-1]["train_loss"]) < 1e-6
