@@ -203,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
         QTimer.singleShot(0, start)
     code = app.exec()
+    window.join_warmup()
     return status["code"] or code
 
 
@@ -255,7 +256,9 @@ def self_test(window=None) -> int:
         log.exception("self-test failed")
         result = {"self_test": "failed", "reason": f"{type(exc).__name__}: {exc}"}
     result["seconds"] = round(time.perf_counter() - t0, 2)
-    print(json.dumps(result), flush=True)
+    line = json.dumps(result)
+    log.info("self-test: %s", line)   # a windowed app on Windows has no stdout: the log keeps it
+    print(line, flush=True)
     return 0 if result.get("self_test") == "ok" else 1
 
 

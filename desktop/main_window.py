@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self._boundary_key: Any = None
         self._trained: tuple[Experiment, Finished] | None = None
         self._eps_ref: tuple[float, int] | None = None
+        self._diverged: Diverged | None = None   # of the current run
         self._device = ""
         self._cuda: bool | None = None           # unknown until torch is imported
         self._torch_ready = threading.Event()
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.lessons = install_lessons(self)   # Lessons A1–C, the Lesson and Code docks, File > Export script
         self._default_state = self.saveState(settings.LAYOUT_VERSION)
 
+        settings.check_store()                   # a damaged settings file is set aside, with a warning
         if experiment is None:
             experiment = settings.last_experiment()
         if experiment is None:
@@ -198,7 +200,9 @@ class MainWindow(QMainWindow):
             shortcut_text = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             action.setToolTip(f"{tip} ({shortcut_text})" if shortcut_text else tip)
             action.setStatusTip(tip)
-        action.triggered.connect(slot)
+        # Not connect(slot): PySide passes `checked` (False) to a slot with an optional first parameter,
+        # and File > Open would then try to open the path False.
+        action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
 
@@ -447,7 +451,8 @@ class MainWindow(QMainWindow):
             finally:
                 done.set()
 
-        threading.Thread(target=work, name="np-torch-import", daemon=True).start()
+        self._warmup = threading.Thread(target=work, name="np-torch-import", daemon=True)
+        self._warmup.start()
         poll = QTimer(self)
         poll.setInterval(100)
 
@@ -458,6 +463,12 @@ class MainWindow(QMainWindow):
 
         poll.timeout.connect(check)
         poll.start()
+
+    def join_warmup(self, timeout: float = 60.0) -> None:
+        """Wait for the background torch import: exiting mid-import crashes the interpreter."""
+        thread = getattr(self, "_warmup", None)
+        if thread is not None:
+            thread.join(timeout)
 
     # -- training commands ---------------------------------------------------------------
     def train(self) -> bool:
@@ -476,6 +487,7 @@ class MainWindow(QMainWindow):
 
     def _start(self, exp: Experiment, paused_after_first: bool) -> None:
         self._eps_ref = None
+        self._diverged = None
         self.curves.reset(exp)
         self.curves.set_data(self._splits if self._splits_spec == exp.data else None)
         self._sync_views(exp, force=True)
@@ -556,6 +568,7 @@ class MainWindow(QMainWindow):
             self.progress.setFormat(f"{ev.stage} %p%" if ev.total else ev.stage)
 
     def _on_diverged(self, ev: Diverged) -> None:
+        self._diverged = ev     # the Finished that follows at once says it again (it would hide this one)
         self.statusBar().showMessage(f"The training {ev.message}. Try a smaller learning rate.", 15000)
 
     def _on_finished(self, ev: Finished) -> None:
@@ -583,6 +596,8 @@ class MainWindow(QMainWindow):
         return self.status_acc.text()
 
     def _finish_message(self, ev: Finished) -> str:
+        if ev.reason == "diverged" and self._diverged is not None:
+            return f"The training {self._diverged.message}. Try a smaller learning rate."
         how = {"completed": "Finished", "early_stopped": "Stopped early (no progress)",
                "stopped": "Stopped", "diverged": "Diverged"}.get(ev.reason, ev.reason)
         best = f"; best epoch {ev.best_epoch}" if ev.history else ""   # 0-based, as the curves count
@@ -597,6 +612,10 @@ class MainWindow(QMainWindow):
         dialogs.show_error(self, "Training failed", message)
 
     def _on_ended(self) -> None:
+        if self.status_epoch.text() == "starting…":    # stopped before the first epoch: no Finished came
+            self.progress.hide()
+            self._set_status(epoch="")
+            self.statusBar().showMessage("Stopped before the first epoch.", 6000)
         self.revalidate()       # settings are editable again; points clicked in meanwhile are drawn
 
     # -- points clicked into the plane ----------------------------------------------------

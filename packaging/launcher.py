@@ -1,0 +1,11 @@
+"""The script PyInstaller freezes into the NeuralPlayground executable; it starts desktop.app:main."""
+import multiprocessing
+import sys
+
+if __name__ == "__main__":
+    # Before anything else: a frozen child process (multiprocessing, DataLoader workers) must run
+    # its task here instead of starting a second copy of the application.
+    multiprocessing.freeze_support()
+    from desktop.app import main
+
+    sys.exit(main())
