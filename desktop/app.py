@@ -113,12 +113,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+_gc_guard = None
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Run Python's cycle collector only from a GUI-thread timer (pyqtgraph's GarbageCollector).
+
+    Left automatic, a collection can start on the training thread and free a Qt widget's
+    wrapper there; Qt then destroys the widget off the GUI thread and the app crashes.
+    """
+    global _gc_guard
+    if _gc_guard is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+        _gc_guard = GarbageCollector(interval=0.5)
+
+
 def _make_app(argv: list[str]):
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from desktop import resources_dir
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    collect_garbage_on_gui_thread()
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("Neural Playground")

@@ -446,6 +446,9 @@ class MainWindow(QMainWindow):
         def work() -> None:
             try:
                 import trainer.loop  # noqa: F401  (torch, torch.nn, the optimizers)
+                import torch
+                # The first optimizer imports torch._dynamo lazily (seconds): pay for it here, not in Train.
+                torch.optim.Adam([torch.zeros(1, requires_grad=True)])
             except Exception as exc:  # noqa: BLE001 -- reported when Train is pressed
                 log.error("importing torch failed: %s", exc, exc_info=True)
             finally:

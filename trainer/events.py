@@ -80,6 +80,18 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class ParamStep:
+    """Named scalar parameters after one update, with the gradients that made it.
+
+    Yielded by `trainer.manual.autograd_regression` (w and b) just before its EpochEnd,
+    so a view can show the numbers autograd computed; `train()` does not yield it.
+    """
+    epoch: int
+    values: dict[str, float]
+    grads: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Stopped:
     epoch: int
 
@@ -116,4 +128,5 @@ class Finished:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-Event = DataProgress | Started | BatchProgress | EpochEnd | NewBest | Snapshot | Stopped | Diverged | Finished
+Event = (DataProgress | Started | BatchProgress | EpochEnd | NewBest | Snapshot | ParamStep | Stopped | Diverged
+         | Finished)

@@ -20,7 +20,7 @@ import torch
 
 from .control import Control
 from .data import gate, linear
-from .events import Diverged, EpochEnd, Event, Finished, Started, Stopped
+from .events import Diverged, EpochEnd, Event, Finished, ParamStep, Started, Stopped
 
 
 def sigmoid_np(z: np.ndarray) -> np.ndarray:
@@ -136,9 +136,11 @@ def autograd_regression(seed: int = 42, lr: float = 0.01, epochs: int = 500, n: 
                         control: Control | None = None) -> Iterator[Event]:
     """Learn y = 2x + 1 with two raw tensors and autograd, as the seed's phase 1.
 
-    Finished.extra carries w and b (as `trainer.loop` does for the regression
-    preset) and the final predictions; train_loss is the seed's `losses` entry,
-    val_loss the MSE on the same 50 points after the update.
+    Each epoch yields ParamStep (w and b after the update, and the gradients
+    autograd computed for it) and then EpochEnd. Finished.extra carries w and b
+    (as `trainer.loop` does for the regression preset) and the final predictions;
+    train_loss is the seed's `losses` entry, val_loss the MSE on the same 50
+    points after the update.
     """
     control = control or Control()
     x_np, y_np = linear(seed, n, noise)             # torch.manual_seed(seed); randn(n) — the seed's points
@@ -162,6 +164,7 @@ def autograd_regression(seed: int = 42, lr: float = 0.01, epochs: int = 500, n: 
         with torch.no_grad():
             w -= lr * w.grad
             b -= lr * b.grad
+        grads = {"w": w.grad.item(), "b": b.grad.item()}   # read before zero_() wipes them
         w.grad.zero_()
         b.grad.zero_()
         train_loss = loss.item()
@@ -177,6 +180,7 @@ def autograd_regression(seed: int = 42, lr: float = 0.01, epochs: int = 500, n: 
             break
         record = EpochEnd(epoch, train_loss, val_loss, None, None, time.perf_counter() - t0)
         history.append(record.as_record())
+        yield ParamStep(epoch, {"w": w.item(), "b": b.item()}, grads)
         yield record
         if val_loss < best_loss:
             best_loss, best_epoch = val_loss, epoch

@@ -80,26 +80,31 @@ class LessonController(QObject):
         self.runner.failed.connect(lambda msg: dialogs.show_error(window, "The lesson's training failed", msg))
         self.runner.runningChanged.connect(self._on_runner_state)
         self._run_kind = ""
-        self._run_exp: Experiment | None = None
         self._last_loss: float | None = None
         self._line_x: np.ndarray | None = None
         self._session_xy: tuple[np.ndarray, np.ndarray] | None = None
 
-        self.readout = ParameterReadout()
+        # Every widget here has a Qt parent from birth: a parentless QWidget is Python's, and the
+        # garbage collector may then destroy it on a training thread, which crashes Qt.
+        self.panel = LessonPanel()
+        self.readout = ParameterReadout(self.panel.live_box)
         self.readout.run_button.clicked.connect(self.toggle_raw_autograd)
-        self.truth_table = TruthTable()
-        self.comparison = ComparisonView()
+        self.truth_table = TruthTable(self.panel.live_box)
+        self.panel.adopt(self.readout)
+        self.panel.adopt(self.truth_table)
+        self.comparison = ComparisonView(window.tabs)     # becomes a tab when lesson A4 first opens
+        self.comparison.hide()
         self.comparison.run_button.clicked.connect(self.toggle_comparison)
         self.comparison_index: int | None = None
 
         # Both docks start hidden and join their tab groups once the window is on screen: tabifying
         # two groups before the first show leaves a stray copy of a tab bar painted mid-window (Qt 6.11).
-        self.panel = LessonPanel()
         self.lesson_dock = self._make_dock("Lesson", "lesson", _scrolling(self.panel),
                                            Qt.DockWidgetArea.LeftDockWidgetArea)
         self.code_panel = CodePanel(window.current_experiment)
         self.code_panel.exportRequested.connect(lambda: self.export_script())
         self.code_dock = self._make_dock("Code", "code", self.code_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.code_dock.visibilityChanged.connect(self.code_panel.on_shown)   # its tab chosen, or shown
         self._shown_once = False
         for panel in window.panels:
             panel.changed.connect(self.code_panel.schedule)
@@ -108,7 +113,6 @@ class LessonController(QObject):
         s = window.session
         s.started.connect(self._on_session_started)
         s.snapshot.connect(self._on_session_snapshot)
-        s.epochs.connect(self._on_session_epochs)
         s.finished.connect(self._on_session_finished)
         s.stateChanged.connect(self._on_session_state)
         window.installEventFilter(self)
@@ -224,14 +228,14 @@ class LessonController(QObject):
     def _make_room(self) -> None:
         """Give the lesson text the height it needs in the left column (the dock below scrolls)."""
         w = self.window
-        if self.lesson_dock.isFloating() or w.dockWidgetArea(self.lesson_dock) != w.dockWidgetArea(w.optimizer_dock):
+        below = w.optimizer_dock
+        if self.lesson_dock.isFloating() or below.isFloating() or below.isHidden() \
+                or w.dockWidgetArea(self.lesson_dock) != w.dockWidgetArea(below):
             return
-        if w.optimizer_dock.isHidden() or w.optimizer_dock.isFloating():
-            return
-        total = self.lesson_dock.height() + w.optimizer_dock.height()
+        total = self.lesson_dock.height() + below.height()
         want = min(self.panel.sizeHint().height() + 40, int(total * 0.68))
         if self.lesson_dock.height() < want:
-            w.resizeDocks([self.lesson_dock, w.optimizer_dock], [want, total - want], Qt.Orientation.Vertical)
+            w.resizeDocks([self.lesson_dock, below], [want, total - want], Qt.Orientation.Vertical)
         if self.lesson_dock.width() < LESSON_WIDTH:
             w.resizeDocks([self.lesson_dock], [LESSON_WIDTH], Qt.Orientation.Horizontal)
 
@@ -273,7 +277,7 @@ class LessonController(QObject):
         from trainer.data import linear
         x, _ = linear(exp.data.seed, exp.data.n_samples, exp.data.noise)
         self._line_x = np.linspace(float(x.min()) - 0.3, float(x.max()) + 0.3, 2)
-        self._run_kind, self._run_exp, self._last_loss = "raw", exp, None
+        self._run_kind, self._last_loss = "raw", None
         self.readout.reset("Raw autograd: w and b are plain tensors; the gradients are the ones "
                            "loss.backward() computed for the last step.")
         w.curves.reset(exp)
@@ -310,7 +314,9 @@ class LessonController(QObject):
             wf, bf = fin.extra["w"], fin.extra["b"]
             self._draw_line(fin.epochs_run, wf, bf)
             self.readout.show_result(wf, bf, fin.epochs_run)
-            w.statusBar().showMessage(f"Raw autograd learned y = {wf:.3f}x + {bf:.3f} in {fin.epochs_run:,} "
+            how = {"diverged": "diverged (try a smaller learning rate); kept",
+                   "stopped": "was stopped at"}.get(fin.reason, "learned")
+            w.statusBar().showMessage(f"Raw autograd {how} y = {wf:.3f}x + {bf:.3f} after {fin.epochs_run:,} "
                                       f"epochs (truth: y = 2x + 1).", 20000)
 
     # -- A4: manual vs PyTorch -----------------------------------------------------------------
@@ -326,7 +332,7 @@ class LessonController(QObject):
             return False
         from trainer.presets import load_preset
         exp = load_preset("xor-mlp")
-        self._run_kind, self._run_exp = "compare", exp
+        self._run_kind = "compare"
         self.comparison.reset()
         self.runner.start(side_by_side_source(exp))
         return True
@@ -341,8 +347,10 @@ class LessonController(QObject):
     def _on_runner_state(self, running: bool) -> None:
         self.readout.set_running(running and self._run_kind == "raw")
         self.comparison.set_running(running and self._run_kind == "compare")
-        if not running and self._run_kind == "compare" and len(self.comparison.results) < 2:
-            self.comparison.status.setText("Stopped.")
+        if not running and self._run_kind == "compare":
+            self.comparison.finish()
+            if len(self.comparison.results) < 2:
+                self.comparison.status.setText("Stopped.")
         self._update_actions()
 
     # -- the toolbar's Train (TrainingSession) ----------------------------------------------------
@@ -379,9 +387,6 @@ class LessonController(QObject):
                 w_, b_ = float(np.ravel(wm)[0]), float(np.ravel(bm)[0])
                 gw, gb, loss = line_gradients(w_, b_, *self._session_xy)
                 self.readout.show_step(ev.epoch, w_, b_, gw, gb, loss)
-
-    def _on_session_epochs(self, evs: list[EpochEnd]) -> None:
-        """Nothing per epoch: the lesson widgets follow the snapshots."""
 
     def _on_session_finished(self, ev: Finished) -> None:
         if self.current is None:

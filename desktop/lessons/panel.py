@@ -43,17 +43,27 @@ class LessonPanel(QWidget):
         self.live: QWidget | None = None
         self.show_lesson(None)
 
+    def adopt(self, widget: QWidget) -> None:
+        """Take a lesson's live widget into the panel, hidden until its lesson is shown."""
+        if self.live_layout.indexOf(widget) < 0:
+            self.live_layout.addWidget(widget)
+        widget.setVisible(widget is self.live)
+
     def show_lesson(self, lesson: Lesson | None, live: QWidget | None = None) -> None:
-        """Show a lesson's text, with `live` (owned by the caller, kept alive) above it."""
+        """Show a lesson's text, with its live widget (read-outs, truth table) above it.
+
+        A live widget is adopted once and then only hidden or shown: a QWidget must always
+        have a parent here, or Python owns it and the garbage collector may destroy it on
+        whatever thread happens to run a collection (a training thread: a crash).
+        """
         self.lesson = lesson
-        if self.live is not None and self.live is not live:
-            self.live_layout.removeWidget(self.live)
-            self.live.hide()
-            self.live.setParent(None)
-        self.live = live
         if live is not None:
-            self.live_layout.addWidget(live)
-            live.show()
+            self.adopt(live)
+        for i in range(self.live_layout.count()):
+            widget = self.live_layout.itemAt(i).widget()
+            if widget is not None:
+                widget.setVisible(widget is live)
+        self.live = live
         self.live_box.setVisible(live is not None)
         if lesson is None:
             self.title.setText("Lessons")

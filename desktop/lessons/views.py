@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -18,6 +18,7 @@ from trainer.events import EpochEnd, Finished, ParamStep, Snapshot
 TRUTH_W, TRUTH_B = 2.0, 1.0          # the seed's line, y = 2x + 1
 MANUAL_COLOR = (31, 119, 180)        # matplotlib's first two colours, as the seed's phase 4 plot has them
 PYTORCH_COLOR = (255, 127, 14)
+REDRAW_MS = 125
 
 
 def _fmt(v: float | None, digits: int = 4) -> str:
@@ -96,8 +97,9 @@ class ParameterReadout(QWidget):
         """One row of numbers: w and b now, the gradients and the loss of the step that led here."""
         self.values = {"epoch": float(epoch), "w": w, "b": b, "grad_w": grad_w, "grad_b": grad_b, "loss": loss}
         self.fields["epoch"].setText(f"{epoch + 1:,}")
-        for key in ("w", "b", "grad_w", "grad_b", "loss"):
+        for key in ("w", "b", "grad_w", "grad_b"):
             self.fields[key].setText(_fmt(self.values[key]))
+        self.fields["loss"].setText(_fmt(loss).lstrip("+"))   # a loss is never negative: no sign
 
     def on_param_step(self, ev: ParamStep, loss: float | None) -> None:
         self.show_step(ev.epoch, ev.values["w"], ev.values["b"], ev.grads["w"], ev.grads["b"], loss)
@@ -300,14 +302,25 @@ class ComparisonView(QWidget):
             self.plot.setLabel(axis, label, color="#282828")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=(40, 40, 40),
                                           brush=pg.mkBrush(255, 255, 255, 220), pen=pg.mkPen(200, 200, 200))
+        # Pen width 1 (wider pens make Qt's stroker the bottleneck) and peak downsampling: the
+        # redraws then cost little of the time the two trainings need.
         self.curves = {
-            "manual": self.plot.plot([], [], pen=pg.mkPen(MANUAL_COLOR, width=2),
+            "manual": self.plot.plot([], [], pen=pg.mkPen(MANUAL_COLOR, width=1),
                                      name="Manual (NumPy, MSE, lr 2.0)"),
-            "pytorch": self.plot.plot([], [], pen=pg.mkPen(PYTORCH_COLOR, width=2),
+            "pytorch": self.plot.plot([], [], pen=pg.mkPen(PYTORCH_COLOR, width=1),
                                       name="PyTorch (BCE, Adam lr 0.01)"),
         }
+        for curve in self.curves.values():
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
         self._losses: dict[str, list[float]] = {"manual": [], "pytorch": []}
         self.results: dict[str, Finished] = {}
+        # Repaints of two 5,000-point curves hold the GIL the trainings need: redraw ~8 times a
+        # second at most (the data still arrives ~30 times a second), and at once at the end.
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -317,6 +330,7 @@ class ComparisonView(QWidget):
     def reset(self) -> None:
         self._losses = {"manual": [], "pytorch": []}
         self.results = {}
+        self._redraw_timer.stop()
         for curve in self.curves.values():
             curve.setData([], [])
         self.plot.enableAutoRange(axis="xy", enable=True)
@@ -328,18 +342,27 @@ class ComparisonView(QWidget):
 
     def on_events(self, items: list[tuple[str, Any]]) -> None:
         """(which, event) pairs from the worker: which is 'manual' or 'pytorch'."""
-        changed = set()
         for which, ev in items:
             if isinstance(ev, EpochEnd):
                 self._losses[which].append(ev.train_loss)
-                changed.add(which)
             elif isinstance(ev, Finished):
                 self.results[which] = ev
-        for which in changed:
-            y = np.asarray(self._losses[which], dtype=float)
-            self.curves[which].setData(np.arange(len(y)), y)
         if len(self.results) == 2:
+            self._redraw()
             self._summarise()
+        elif not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def finish(self) -> None:
+        """The run ended (completed or stopped): draw everything that arrived."""
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self._redraw_timer.stop()
+        for which, losses in self._losses.items():
+            if len(losses) != len(self.curves[which].xData if self.curves[which].xData is not None else ()):
+                y = np.asarray(losses, dtype=float)
+                self.curves[which].setData(np.arange(len(y)), y)
 
     def _summarise(self) -> None:
         parts = []

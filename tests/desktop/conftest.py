@@ -24,6 +24,13 @@ def _isolated_settings(tmp_path_factory):
     yield root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _gc_on_gui_thread(qapp):
+    """As the app does: cycles are collected on the GUI thread only, never on a training thread."""
+    from desktop.app import collect_garbage_on_gui_thread
+    collect_garbage_on_gui_thread()
+
+
 @pytest.fixture(autouse=True)
 def _clean_settings(_isolated_settings):
     """Each test starts from empty settings, as on a first launch."""
