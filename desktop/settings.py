@@ -6,6 +6,8 @@ because a settings file is not worth a crash at start-up.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -21,6 +23,42 @@ LAYOUT_VERSION = 1   # bump when the docks change, so an old saved layout is not
 def store() -> QSettings:
     """The app's settings; INI everywhere so tests can redirect it with QSettings.setPath."""
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+def check_store() -> bool:
+    """At start-up: set a damaged settings file aside (kept as <name>.damaged) with a warning; True if sound.
+
+    QSettings reads any bytes without complaint and would keep the junk forever: random keys,
+    defaults silently. Qt writes UTF-8 text of `[section]` and `key=value` lines with control
+    characters escaped, so anything else was not written by it.
+    """
+    path = Path(store().fileName())
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        log.warning("cannot read the settings file %s (%s); starting from the defaults", path,
+                    exc.strerror or exc)
+        return False
+    try:
+        text = data.decode("utf-8")
+        sound = not any(ord(c) < 32 and c not in "\t\r\n" for c in text) and all(
+            line.startswith(("[", ";", "#")) or "=" in line for line in map(str.strip, text.splitlines()) if line)
+    except UnicodeDecodeError:
+        sound = False
+    if sound:
+        return True
+    kept = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, kept)
+    except OSError as exc:
+        log.warning("the settings file %s is damaged and could not be moved aside (%s); ignoring it", path,
+                    exc.strerror or exc)
+        return False
+    log.warning("the settings file %s was damaged; it is kept as %s and the app starts from the defaults",
+                path, kept)
+    return False
 
 
 def save_experiment(exp: Experiment) -> None:

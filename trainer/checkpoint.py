@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pickle
+import re
 import tempfile
 import warnings
 import zipfile
@@ -106,26 +107,73 @@ def load(path: str | os.PathLike) -> Checkpoint:
             payload = torch.load(target, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
             AttributeError, KeyError, TypeError, IndexError, UnicodeDecodeError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{target}: not a Neural Playground model file, or damaged ({first[:200]})") from None
+        raise CheckpointError(f"{target}: not a Neural Playground model file, or damaged "
+                              f"({_load_failure(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{target}: not a Neural Playground model file")
-    if not isinstance(payload.get("version"), int) or payload["version"] > VERSION:
-        raise CheckpointError(f"{target}: written by a newer version (format {payload.get('version')}); "
+    version = payload.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise CheckpointError(f"{target}: not a Neural Playground model file (format version {version!r:.40})")
+    if version > VERSION:
+        raise CheckpointError(f"{target}: written by a newer version (format {version}); "
                               "update Neural Playground")
     try:
+        if not isinstance(payload.get("experiment"), str):
+            raise TypeError(f"the experiment is {type(payload.get('experiment')).__name__}, not JSON text")
         experiment = Experiment.from_json(payload["experiment"])
         history = json.loads(payload["history"])
         metrics = json.loads(payload["metrics"])
         norm = tuple(float(v) for v in payload.get("norm", (0.0, 1.0)))
         state = payload["state_dict"]
+        _check_record(history, metrics, norm, experiment)
     except ConfigError as exc:
         raise CheckpointError(f"{target}: its experiment is invalid ({exc})") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{target}: damaged ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(f"{target}: damaged ({type(exc).__name__}: {str(exc)[:200]})") from None
     try:
         model = model_from_state(experiment, state)
     except (RuntimeError, TypeError, AttributeError, ValueError) as exc:
-        raise CheckpointError(f"{target}: its weights do not fit its architecture "
-                              f"({str(exc).splitlines()[0][:200]})") from None
+        detail = " ".join(str(exc).split())   # torch's message spans lines: which key, which shape
+        raise CheckpointError(f"{target}: its weights do not fit its architecture ({detail[:240]})") from None
+    if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
+        raise CheckpointError(f"{target}: damaged (its weights are not all finite numbers)")
     return Checkpoint(model, experiment, history, metrics, norm, target)  # type: ignore[arg-type]
+
+
+def _load_failure(exc: BaseException) -> str:
+    """Why torch.load refused a file, in a few words.
+
+    torch's own text for a refused pickle advises re-running with weights_only=False (exactly
+    what must not be done with a file from elsewhere) and carries terminal colour codes.
+    """
+    if isinstance(exc, pickle.UnpicklingError):
+        return "not a weights-only file; what else it holds was refused, nothing in it ran"
+    if isinstance(exc, EOFError):
+        return "it ends too early" if str(exc).strip() == "" else f"it ends too early: {str(exc)[:100]}"
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    first = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
+    return first[:200]
+
+
+def _check_record(history: Any, metrics: Any, norm: tuple[float, ...], experiment: Experiment) -> None:
+    """The shapes the app reads back (curves, accuracy, confusion matrix, input scaling); ValueError if not."""
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if not isinstance(history, list):
+        raise ValueError("the history is not a list of epochs")
+    for i, rec in enumerate(history):
+        if not (isinstance(rec, dict) and all(number(rec.get(k)) for k in ("epoch", "train_loss", "val_loss"))
+                and all(rec.get(k) is None or number(rec[k]) for k in ("train_acc", "val_acc"))):
+            raise ValueError(f"history[{i}] is not an epoch record")
+    if not isinstance(metrics, dict):
+        raise ValueError("the test metrics are not an object")
+    if "confusion" in metrics:
+        from .config import n_classes
+        k, cm = n_classes(experiment.data), metrics["confusion"]
+        if not (isinstance(cm, list) and len(cm) == k
+                and all(isinstance(row, list) and len(row) == k and all(number(c) and c >= 0 for c in row)
+                        for row in cm)):
+            raise ValueError(f"the confusion matrix is not {k}x{k} counts")
+    if len(norm) != 2 or not all(np.isfinite(norm)) or norm[1] <= 0:
+        raise ValueError(f"the input normalisation {norm} is not (mean, std > 0)")

@@ -126,13 +126,16 @@ class Experiment:
     def from_json(cls, text: str | bytes) -> "Experiment":
         if isinstance(text, bytes):
             try:
-                text = text.decode("utf-8")
+                text = text.decode("utf-8-sig")      # -sig: Windows editors may start the file with a BOM
             except UnicodeDecodeError as exc:
                 raise ConfigError("", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+        if not isinstance(text, str):
+            raise ConfigError("", f"an experiment must be JSON text, got {_type_name(text)}")
+        text = text.removeprefix("\ufeff")
         if not text.strip():
             raise ConfigError("", "the file is empty")
         try:
-            raw = json.loads(text)
+            raw = _loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
         except RecursionError:
@@ -157,6 +160,22 @@ class Experiment:
 
 # -- building from plain data ----------------------------------------------------
 
+def _parse_int(digits: str) -> int | float:
+    """JSON integers longer than any setting needs become floats (inf when huge): Python refuses to
+    convert more than 4,300 digits (ValueError), and a float field cannot hold a 400-digit integer."""
+    return int(digits) if len(digits) <= 30 else float(digits)
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_int=_parse_int)
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A user's value inside a message: repr (one line, quotes visible), cut when long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -169,9 +188,11 @@ def _build(cls: type, raw: Any, path: str) -> Any:
         raise ConfigError(path, f"must be an object, got {_type_name(raw)}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in fields(cls)}
-    unknown = sorted(set(raw) - names)
+    unknown = sorted(set(raw) - names, key=str)
     if unknown:
-        raise ConfigError(_join(path, unknown[0]), "unknown setting")
+        key = unknown[0]
+        shown = key if isinstance(key, str) and key.isidentifier() and len(key) <= 60 else _show(key)  # one line
+        raise ConfigError(_join(path, shown), "unknown setting")
     kwargs = {}
     for f in fields(cls):
         sub = _join(path, f.name)
@@ -222,7 +243,10 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(path, f"must be a number, got {_type_name(value)}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:   # a Python int beyond 1e308
+            raise ConfigError(path, "must be a finite number, got an integer beyond 1e308") from None
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(path, f"must be a string, got {_type_name(value)}")
@@ -288,7 +312,7 @@ def _check(cond: bool, path: str, reason: str) -> None:
 
 
 def _choice(value: str, options: tuple[str, ...], path: str) -> None:
-    _check(value in options, path, f"unknown value {value!r}; choose one of {', '.join(options)}")
+    _check(value in options, path, f"unknown value {_show(value)}; choose one of {', '.join(options)}")
 
 
 def _finite(value: float, path: str) -> None:
@@ -336,6 +360,12 @@ def validate(exp: Experiment) -> None:
             _check(layer.p is not None, f"{p}.p", "missing")
             _finite(layer.p, f"{p}.p")
             _check(0 <= layer.p < 1, f"{p}.p", f"must be in [0, 1), got {layer.p}")
+        # A setting of another kind (fn on a linear layer) would be ignored silently, and a NaN there
+        # would be written back as invalid JSON: refuse it, as any unknown setting.
+        for name, owner in (("units", "linear"), ("fn", "activation"), ("p", "dropout")):
+            article = "an" if layer.kind[0] in "aeiou" else "a"
+            _check(layer.kind == owner or getattr(layer, name) is None, f"{p}.{name}",
+                   f"{article} {layer.kind} layer has no {name}")
     _check(len(m.layers) <= 64, "model.layers", f"at most 64 layers, got {len(m.layers)}")
     _choice(m.loss, LOSSES, "model.loss")
     _choice(m.init, INITS, "model.init")
@@ -372,9 +402,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ConfigError(text, "expected PATH=VALUE, e.g. optim.lr=0.1")
     path, _, value = text.partition("=")
+    if not path.strip():
+        raise ConfigError(text, "expected PATH=VALUE, e.g. optim.lr=0.1")
     try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError:
+        parsed = _loads(value)
+    except (json.JSONDecodeError, RecursionError):
         parsed = value
     return path.strip(), parsed
 

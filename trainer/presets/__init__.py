@@ -28,13 +28,19 @@ def load_experiment(name_or_path: str) -> Experiment:
     if name_or_path in names():
         return load_preset(name_or_path)
     path = Path(name_or_path)
-    if path.suffix.lower() == ".json" or path.exists():
+    try:
+        is_file = path.suffix.lower() == ".json" or path.exists()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise ConfigError("", f"{path}: cannot be read ({exc.strerror})") from None
+    if is_file:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             raise ConfigError("", f"{path}: no such file") from None
         except OSError as exc:
             raise ConfigError("", f"{path}: cannot be read ({exc.strerror})") from None
+        except ValueError as exc:  # a NUL character in the name
+            raise ConfigError("", f"{path!r}: cannot be read ({exc})") from None
         try:
             return Experiment.from_json(data)
         except ConfigError as exc:
