@@ -33,6 +33,9 @@ class TrainingError(RuntimeError):
     """Training cannot go on for a reason the user can act on; the message says which."""
 
 
+OUT_OF_MEMORY = "the GPU ran out of memory; choose a smaller batch size or train.device=cpu"
+
+
 @dataclass(frozen=True)
 class LoopOptions:
     """How the loop reports, not what it learns: none of this changes the history."""
@@ -62,8 +65,12 @@ def train(experiment: Experiment, control: Control | None = None,
     if control.stopped:
         return
     device = pick_device(experiment.train.device)
-    with _threads_for(experiment, splits, device):
-        yield from _Run(experiment, splits, device, control, options).events()
+    try:
+        with _threads_for(experiment, splits, device):
+            yield from _Run(experiment, splits, device, control, options).events()
+    except torch.cuda.OutOfMemoryError:
+        # Anywhere: moving the data on, a step, the validation pass, a boundary grid.
+        raise TrainingError(OUT_OF_MEMORY) from None
 
 
 def _load_with_progress(experiment: Experiment, options: LoopOptions) -> Iterator[Event]:
@@ -155,11 +162,7 @@ class _Run:
         reason = "completed"
         epoch = -1
         for epoch in range(t.epochs):
-            try:
-                result = yield from self._train_epoch(epoch, batch, n_batches)
-            except torch.cuda.OutOfMemoryError:
-                raise TrainingError("the GPU ran out of memory; choose a smaller batch size or "
-                                    "train.device=cpu") from None
+            result = yield from self._train_epoch(epoch, batch, n_batches)
             if result is None:
                 yield Stopped(epoch)
                 reason = "stopped"
