@@ -1,10 +1,21 @@
 """The seed's plain PyTorch loops, written out as a learner would, to measure the app against.
 
-Each function trains for exactly `epochs` epochs (no early stop: the bookkeeping
-is kept, since the seed's loop pays for it) and returns epochs per second.
+Each function trains for `epochs` epochs (no early stop: the bookkeeping is kept,
+since the seed's loop pays for it) and returns (epochs run, seconds). `budget_s`
+ends a run early after that many seconds, so a loop that is very slow on a busy
+machine still finishes in bench time (its rate is taken over the epochs it ran).
+`device` is where the learner would put model and tensors (`.to(device)`), so on
+a CUDA machine the plain loop and the app train on the same device.
+
+A learner runs these in their own `python script.py`, with torch's defaults; the
+app tunes its process (trainer/__init__.py). So `python -m bench.plain --serve`
+runs them in a separate interpreter started with the environment the benchmark
+itself was started with, answering one request per line on stdin.
 """
 from __future__ import annotations
 
+import json
+import sys
 import time
 
 import numpy as np
@@ -14,17 +25,17 @@ from torch import nn, optim
 from trainer.data import Splits
 
 
-def _tensors(s: Splits):
-    f = lambda a: torch.tensor(a, dtype=torch.float32)
-    l = lambda a: torch.tensor(a, dtype=torch.long)
+def _tensors(s: Splits, device: str = "cpu"):
+    f = lambda a: torch.tensor(a, dtype=torch.float32).to(device)
+    l = lambda a: torch.tensor(a, dtype=torch.long).to(device)
     return f(s.x_train), l(s.y_train), f(s.x_val), l(s.y_val)
 
 
-def spiral_eps(splits: Splits, epochs: int) -> float:
+def spiral(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 0.0) -> tuple[int, float]:
     """Mini-project B, phase 3: full batch, Adam + weight decay, validation and best-state every epoch."""
-    X_train, y_train, X_val, y_val = _tensors(splits)
+    X_train, y_train, X_val, y_val = _tensors(splits, device)
     torch.manual_seed(42)
-    model = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 3))
+    model = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 3)).to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=0.01, weight_decay=0.005)
     train_losses, val_losses = [], []
@@ -47,7 +58,9 @@ def spiral_eps(splits: Splits, epochs: int) -> float:
             best_val_loss = val_loss.item()
             best_epoch = epoch
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
-    return epochs / (time.perf_counter() - start)
+        if budget_s and time.perf_counter() - start > budget_s:
+            return epoch + 1, time.perf_counter() - start
+    return epochs, time.perf_counter() - start
 
 
 def _mnist_model() -> nn.Module:
@@ -55,11 +68,11 @@ def _mnist_model() -> nn.Module:
                          nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
 
 
-def mnist5k_eps(splits: Splits, epochs: int) -> float:
+def mnist5k(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 0.0) -> tuple[int, float]:
     """Mini-project C, phase 3: full batch on 5,000 images, train and val accuracy every epoch."""
-    X_train, y_train, X_val, y_val = _tensors(splits)
+    X_train, y_train, X_val, y_val = _tensors(splits, device)
     torch.manual_seed(42)
-    model = _mnist_model()
+    model = _mnist_model().to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=0.001, weight_decay=1e-4)
     best_val_loss, best_state = float("inf"), None
@@ -81,21 +94,24 @@ def mnist5k_eps(splits: Splits, epochs: int) -> float:
         if val_loss.item() < best_val_loss:
             best_val_loss = val_loss.item()
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
-    return epochs / (time.perf_counter() - start)
+        if budget_s and time.perf_counter() - start > budget_s:
+            return epoch + 1, time.perf_counter() - start
+    return epochs, time.perf_counter() - start
 
 
-def mnist60k_eps(splits: Splits, epochs: int, batch_size: int = 128) -> float:
+def mnist60k(splits: Splits, epochs: int, batch_size: int = 128, device: str = "cpu",
+                 budget_s: float = 0.0) -> tuple[float, float]:
     """The same MLP on the full training set in shuffled mini-batches, validated every epoch."""
-    X_train, y_train, X_val, y_val = _tensors(splits)
+    X_train, y_train, X_val, y_val = _tensors(splits, device)
     torch.manual_seed(42)
-    model = _mnist_model()
+    model = _mnist_model().to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=0.001)
     n = len(X_train)
     start = time.perf_counter()
     for epoch in range(epochs):
         model.train()
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=device)
         running = 0.0
         for i in range(0, n, batch_size):
             idx = perm[i:i + batch_size]
@@ -105,9 +121,36 @@ def mnist60k_eps(splits: Splits, epochs: int, batch_size: int = 128) -> float:
             loss.backward()
             optimizer.step()
             running += loss.item() * len(idx)
+            if budget_s and time.perf_counter() - start > budget_s:   # a fraction of an epoch
+                return epoch + (i + len(idx)) / n, time.perf_counter() - start
         model.eval()
         with torch.no_grad():
             val_out = model(X_val)
             val_loss = criterion(val_out, y_val).item()
             val_acc = (torch.argmax(val_out, dim=1) == y_val).float().mean().item() * 100
-    return epochs / (time.perf_counter() - start)
+        if budget_s and time.perf_counter() - start > budget_s:
+            return epoch + 1, time.perf_counter() - start
+    return epochs, time.perf_counter() - start
+
+
+LOOPS = {"spiral": spiral, "mnist5k": mnist5k, "mnist60k": mnist60k}
+
+
+def serve() -> None:
+    """Answer 'WORKLOAD PRESET EPOCHS BUDGET_S DEVICE' lines with {"epochs": n, "seconds": s}."""
+    from trainer.data import load
+    from trainer.presets import load_preset
+    cache: dict[str, Splits] = {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        workload, preset, epochs, budget, device = line.split()
+        if preset not in cache:
+            cache.clear()   # one data set at a time: 55,000 MNIST images are 170 MB
+            cache[preset] = load(load_preset(preset).data)
+        done, seconds = LOOPS[workload](cache[preset], int(epochs), device=device, budget_s=float(budget))
+        print(json.dumps({"epochs": done, "seconds": seconds, "threads": torch.get_num_threads()}), flush=True)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    serve()

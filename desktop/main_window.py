@@ -393,9 +393,7 @@ class MainWindow(QMainWindow):
             raise ConfigError("train.device", "no CUDA device was found on this machine; choose Automatic or CPU")
 
     def _param_count(self, exp: Experiment) -> int | None:
-        """Counted from the real nn.Sequential once torch is loaded (it loads in the background)."""
-        if not self._torch_ready.is_set():
-            return None
+        """Counted by arithmetic (trainer.config.count_params): no torch needed, so shown from the start."""
         from trainer.config import count_params
         try:
             return count_params(exp)  # never build_model here: it would draw from a running training's RNG

@@ -9,10 +9,14 @@ import sys as _sys
 
 # torch's OpenMP runtime (libgomp on Linux) lets a waiting worker spin for milliseconds before it
 # sleeps. On 2 cores with anything else running, its partner thread is often descheduled and every
-# parallel op burns that spin: a mini-batch MNIST epoch took 17-28 s instead of ~1 s. Waiting
-# passively costs microseconds per op. (The thread count, so the order floats are summed in, stays.)
+# parallel op burns that spin: a mini-batch MNIST epoch took 12-28 s instead of ~1 s. Sleeping at
+# once (PASSIVE) fixes that but costs a wake-up per op, 7-20% slower on a quiet machine; libgomp's
+# GOMP_SPINCOUNT (which wins over the policy there) spins ~10 us first, its own value for a crowded
+# machine: as fast as the default when quiet, as safe as PASSIVE when busy. Other OpenMP runtimes
+# read the policy. (The thread count, so the order floats are summed in, stays.)
 if "torch" not in _sys.modules:
     _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 # numpy's OpenBLAS splits even a 28x200 @ 200x200 product over threads that spin the same way: the
 # drawing pad's to_mnist took 32 ms instead of 0.5 ms. The app's numpy products are all that small.
 if "numpy" not in _sys.modules:

@@ -197,6 +197,10 @@ class EdgesItem(QGraphicsItem):
         super().__init__()
         self.src, self.dst = src, dst
         self.setZValue(-1)
+        # Painted into a cached pixmap, redrawn only when the weights change (update()) or the zoom does:
+        # the output thumbnails change with every snapshot, and repainting 500 antialiased lines under
+        # them cost 3 ms each time (bench/, issue 6).
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.segments: list[tuple[QPointF, QPointF, QPen]] = []
         self._w: np.ndarray | None = None
         self.relayout()
@@ -383,7 +387,9 @@ class NetworkView(QWidget):
             for u, node in enumerate(nodes):
                 node.image = _qimage(rgba[:, :, u])
                 node.update()
-        if ev.boundary is not None and self.columns:
+        # With the weights only: between two diagram updates the session sends the boundary alone, ~12 times a
+        # second, and redrawing the output thumbnails for each cost the training more than they show.
+        if ev.boundary is not None and self.columns and (ev.weights or not self.edges):
             self._output_maps(np.asarray(ev.boundary))
 
     def on_finished(self, ev: Finished) -> None:

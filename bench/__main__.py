@@ -1,0 +1,74 @@
+"""`make bench`: every figure of issue 6, one JSON object per line on stdout (progress goes to stderr).
+
+    python -m bench                 everything (mnist_full last: it trains MNIST to the end, minutes)
+    python -m bench --quick         one repeat each, and no mnist_full
+    python -m bench --only loop,pad run only the named benchmarks
+
+The machine these numbers come from has 2 cores shared with other work: figures are noisy,
+which is why the ratios are measured side by side, interleaved, as medians of repeats.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .common import isolate, note  # first: it records the environment a learner's own script would get
+
+import trainer  # noqa: F401,E402 -- then, as the app's entry points do, tune the thread pools before torch/numpy load
+
+ORDER = ("startup", "pad", "loop", "boundary", "ui_stall", "memory", "mnist_full")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="one repeat each and no mnist_full")
+    p.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(ORDER)}")
+    args = p.parse_args(argv)
+    chosen = [b for b in args.only.split(",") if b] or [b for b in ORDER if not (args.quick and b == "mnist_full")]
+    unknown = sorted(set(chosen) - set(ORDER))
+    if unknown:
+        p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(ORDER)}")
+    isolate()
+    t0 = time.perf_counter()
+    window = None
+    for name in ORDER:
+        if name not in chosen:
+            continue
+        note(f"{name} ...")
+        if name == "startup":
+            from . import startup
+            startup.run(quick=args.quick)
+            continue
+        if name == "pad":
+            from . import pad
+            pad.run(quick=args.quick)
+            continue
+        if name == "mnist_full":
+            from . import mnist_full
+            mnist_full.run()
+            continue
+        if window is None:
+            from . import gui
+            gui.application()
+            window = gui.open_window()
+        if name == "loop":
+            from . import loop
+            loop.run(window, quick=args.quick)
+        elif name == "boundary":
+            from . import boundary
+            boundary.run(window, quick=args.quick)
+        elif name == "ui_stall":
+            from . import stall
+            stall.run(window, quick=args.quick)
+        elif name == "memory":
+            from . import memory
+            memory.run(window, quick=args.quick)
+    if window is not None:
+        window.close()
+    note(f"done in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

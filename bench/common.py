@@ -1,0 +1,81 @@
+"""What every benchmark shares: an isolated environment, JSON output, medians, resident memory."""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_ROOT = (REPO / ".." / "shared" / "datasets").resolve()
+BUNDLE = REPO / "dist" / "NeuralPlayground" / "NeuralPlayground"
+# The environment this benchmark was started with, before the app's packages tuned anything
+# (trainer/__init__.py sets OpenMP's wait policy): what a learner's own script would run under.
+ORIGINAL_ENV = dict(os.environ)
+ISOLATION_VARS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                  "NEURAL_PLAYGROUND_LOG_DIR", "NEURAL_PLAYGROUND_DATA", "QT_QPA_PLATFORM")
+
+
+def isolate() -> Path:
+    """Keep the benchmarks away from the user's settings, logs and caches (as tests/conftest.py does).
+
+    Must run before Qt or platformdirs is first used. MNIST is read from ../shared/datasets
+    unless NEURAL_PLAYGROUND_DATA already names a folder.
+    """
+    home = Path(tempfile.mkdtemp(prefix="np-bench-home-"))
+    for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        os.environ[var] = str(home / var.lower())
+    os.environ["NEURAL_PLAYGROUND_LOG_DIR"] = str(home / "logs")
+    os.environ.setdefault("NEURAL_PLAYGROUND_DATA", str(DATA_ROOT))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return home
+
+
+def learner_env() -> dict[str, str]:
+    """The environment for a plain script: as this process started, plus the isolation of `isolate()`."""
+    env = dict(ORIGINAL_ENV)
+    env.update({k: os.environ[k] for k in ISOLATION_VARS if k in os.environ})
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def emit(record: dict[str, Any]) -> None:
+    """One JSON object per line on stdout: the benchmark's result."""
+    print(json.dumps(record), flush=True)
+
+
+def note(text: str) -> None:
+    """Progress for the person waiting, on stderr so stdout stays one JSON object per line."""
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def median(values: Iterable[float]) -> float:
+    return float(statistics.median(list(values)))
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The q-th percentile (0-100), linear between neighbours, as numpy's default."""
+    import numpy as np
+    data = list(values)
+    return float(np.percentile(np.asarray(data, dtype=float), q)) if data else 0.0
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux /proc; ru_maxrss elsewhere is a peak, not a level)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)
+
+
+def r(value: float, digits: int = 3) -> float:
+    return float(f"{value:.{digits}g}") if abs(value) < 10 ** digits else round(value)

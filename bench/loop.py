@@ -1,0 +1,120 @@
+"""`loop`: epochs per second of the seed's plain loop, trainer.loop.train headless, and the app's GUI.
+
+The three run interleaved (plain, trainer, gui, plain, trainer, gui, ...) on the same data, the same
+epoch count and the same device, and each figure is the median of its repeats: this 2-core machine is
+shared, so a burst of someone else's work should hit all three alike, not one of them.
+
+The plain loop runs in its own interpreter started with the benchmark's original environment (see
+bench/plain.py): a learner's `python script.py` does not get the app's runtime tuning. It waits on a
+pipe while the other two run, so it never competes with them for the cores.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from trainer.config import Experiment
+from trainer.control import Control
+from trainer.events import Finished
+from trainer.loop import LoopOptions, pick_device, train
+from trainer.presets import load_preset
+
+from . import gui
+from .common import REPO, emit, learner_env, median, note, r
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    preset: str
+    epochs: int
+    repeats: int
+    plain_budget_s: float   # a plain run stops after this long (a busy machine can make it crawl)
+
+
+WORKLOADS = (
+    Workload("spiral", "spiral", 1500, 5, 10.0),           # full batch, 2-100-3
+    Workload("mnist5k", "mnist-mlp", 20, 3, 15.0),         # the seed's 5,000-image subset, full batch
+    Workload("mnist60k", "mnist-mlp-full", 1, 3, 15.0),    # 55,000 images in batches of 128
+)
+BATCH_60K = 128   # bench/plain.py's mini-batch size, whatever the preset is tuned to
+
+
+def experiment(w: Workload) -> Experiment:
+    """The workload's preset with its epoch count and early stopping off, so every run does all epochs."""
+    overrides = {"train.epochs": w.epochs, "train.patience": 0}
+    if w.name == "mnist60k":
+        overrides["train.batch_size"] = BATCH_60K
+    return load_preset(w.preset).with_overrides(overrides)
+
+
+def headless(exp: Experiment) -> Finished:
+    """trainer.loop.train as the command line drives it (no snapshots while training)."""
+    fin = None
+    for ev in train(exp, Control(), LoopOptions()):
+        if isinstance(ev, Finished):
+            fin = ev
+    if fin is None:
+        raise gui.BenchError(f"{exp.name} ended without a result")
+    return fin
+
+
+class PlainLoops:
+    """The plain loops' interpreter (`python -m bench.plain --serve`), one request at a time."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.plain", "--serve"], cwd=REPO, env=learner_env(),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self, w: Workload, device: str) -> tuple[float, float, int]:
+        """(epochs per second, epochs run, torch threads) of one plain run."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{w.name} {w.preset} {w.epochs} {w.plain_budget_s} {device}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise gui.BenchError(f"the plain {w.name} loop died (exit status {self.proc.wait()})")
+        out = json.loads(line)
+        return out["epochs"] / out["seconds"], out["epochs"], out["threads"]
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def run(window, quick: bool = False) -> None:
+    plain = PlainLoops()
+    try:
+        for w in WORKLOADS:
+            _workload(window, plain, w, quick)
+    finally:
+        plain.close()
+
+
+def _workload(window, plain: PlainLoops, w: Workload, quick: bool) -> None:
+    exp = experiment(w)
+    device = str(pick_device(exp.train.device))
+    repeats = 1 if quick else w.repeats
+    plain_eps, plain_epochs, trainer_eps, gui_eps = [], [], [], []
+    threads = 0
+    for i in range(repeats):
+        eps, done, threads = plain.run(w, device)
+        plain_eps.append(eps)
+        plain_epochs.append(done)
+        fin = headless(exp)
+        trainer_eps.append(gui.training_eps(fin))
+        fin_gui = gui.train_in_window(window, exp)
+        gui_eps.append(gui.training_eps(fin_gui))
+        if len(fin.history) != w.epochs or len(fin_gui.history) != w.epochs:
+            raise gui.BenchError(f"{w.name}: a run stopped early ({len(fin.history)}, {len(fin_gui.history)} "
+                                 f"of {w.epochs} epochs)")
+        note(f"loop {w.name} #{i + 1}: plain {eps:.3g} ({done:.3g} epochs)  trainer {trainer_eps[-1]:.3g}  "
+             f"gui {gui_eps[-1]:.3g} epochs/s")
+    p, t, g = median(plain_eps), median(trainer_eps), median(gui_eps)
+    emit({"bench": "loop", "workload": w.name, "plain_eps": r(p, 4), "trainer_eps": r(t, 4),
+          "gui_eps": r(g, 4), "trainer_ratio": r(t / p), "gui_ratio": r(g / p), "device": device,
+          "epochs": w.epochs, "plain_epochs_run": r(min(plain_epochs)), "plain_threads": threads,
+          "repeats": repeats})
