@@ -48,6 +48,19 @@ def _no_thread_left(qapp):
 
 
 @pytest.fixture
+def train_window(qtbot):
+    """train(window, exp=None): apply `exp` when given, press Train, return the run's Finished event."""
+    def train(window, exp=None, timeout: int = 300_000):
+        if exp is not None:
+            window.apply_experiment(exp)
+        with qtbot.waitSignal(window.session.finished, timeout=timeout) as blocker:
+            assert window.train()
+        qtbot.waitUntil(lambda: not window.session.is_running(), timeout=timeout)
+        return blocker.args[0]
+    return train
+
+
+@pytest.fixture
 def session(qapp):
     from desktop.session import TrainingSession
     s = TrainingSession()

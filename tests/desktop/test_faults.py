@@ -33,15 +33,6 @@ def _short(name: str, **overrides) -> Experiment:
     return load_preset(name).with_overrides(overrides)
 
 
-def _train(qtbot, window, exp: Experiment | None = None):
-    if exp is not None:
-        window.apply_experiment(exp)
-    with qtbot.waitSignal(window.session.finished, timeout=TIMEOUT) as blocker:
-        assert window.train()
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
-    return blocker.args[0]
-
-
 def _settled(qtbot, threads_before: int) -> None:
     """No training thread and no other Python thread left over (helpers may take a moment to end)."""
     qtbot.waitUntil(lambda: running_threads() == 0 and threading.active_count() <= threads_before,
@@ -182,9 +173,9 @@ def _bad_models(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
     return files
 
 
-def test_loading_a_bad_model_is_a_dialog_and_keeps_the_current_model(qtbot, window, tmp_path):
+def test_loading_a_bad_model_is_a_dialog_and_keeps_the_current_model(train_window, qtbot, window, tmp_path):
     exp = _short("xor-mlp", **{"train.epochs": 30})
-    fin = _train(qtbot, window, exp)
+    fin = train_window(window, exp)
     good = tmp_path / "good.pt"
     assert window.save_model(good)
     trained, curves = window.trained(), window.curves.data()
@@ -209,22 +200,22 @@ def test_loading_a_bad_model_is_a_dialog_and_keeps_the_current_model(qtbot, wind
 
 
 # -- training faults -------------------------------------------------------------------------------
-def test_a_diverging_run_says_where_and_the_next_train_works(qtbot, window):
+def test_a_diverging_run_says_where_and_the_next_train_works(train_window, qtbot, window):
     diverged: list[Diverged] = []
     window.session.diverged.connect(diverged.append)
-    fin = _train(qtbot, window, _short("linear-regression", **{"optim.lr": 100.0}))
+    fin = train_window(window, _short("linear-regression", **{"optim.lr": 100.0}))
     assert fin.reason == "diverged" and len(diverged) == 1
     epoch = diverged[0].epoch
     assert f"diverged at epoch {epoch}" in window.statusBar().currentMessage()
     assert window.dialogs_shown == []                              # a message, not an error dialog
     assert all(np.isfinite(v).all() for v in window.trained()[1].state.values())   # the last good weights
-    fin = _train(qtbot, window, _short("linear-regression", **{"train.epochs": 30}))
+    fin = train_window(window, _short("linear-regression", **{"train.epochs": 30}))
     assert fin.reason == "completed" and fin.epochs_run == 30
     assert "diverged" not in window.statusBar().currentMessage()
 
 
 def test_a_worker_failing_mid_run_reaches_a_dialog_and_the_log_and_the_next_train_works(
-        qtbot, window, log_file, monkeypatch):
+        train_window, qtbot, window, log_file, monkeypatch):
     import trainer.loop
     real = trainer.loop.train
 
@@ -245,12 +236,12 @@ def test_a_worker_failing_mid_run_reaches_a_dialog_and_the_log_and_the_next_trai
     assert "Traceback" in logged and "in failing" in logged                # with where it happened
     assert window.train_action.isEnabled() and window.session.state == "idle"
     monkeypatch.undo()
-    fin = _train(qtbot, window)
+    fin = train_window(window)
     assert fin.reason == "completed" and fin.epochs_run == 50 and len(window.dialogs_shown) == 1
 
 
 # -- lifecycle ---------------------------------------------------------------------------------------
-def test_train_and_stop_pressed_100_times_leave_no_thread(qtbot, window):
+def test_train_and_stop_pressed_100_times_leave_no_thread(train_window, qtbot, window):
     window.apply_experiment(_short("xor-mlp", **{"train.epochs": 1_000_000}))
     threads = threading.active_count()
     for _ in range(100):
@@ -265,11 +256,11 @@ def test_train_and_stop_pressed_100_times_leave_no_thread(qtbot, window):
     assert window.dialogs_shown == []
     assert window.session.state == "idle" and window.train_action.isEnabled() and window.dataset_panel.isEnabled()
     assert "starting" not in window.status_text()               # no run is shown as still starting
-    fin = _train(qtbot, window, _short("xor-mlp", **{"train.epochs": 20}))
+    fin = train_window(window, _short("xor-mlp", **{"train.epochs": 20}))
     assert fin.reason == "completed" and len(window.session.history) == 20
 
 
-def test_switching_datasets_mid_run_changes_nothing_until_the_run_ends(qtbot, window):
+def test_switching_datasets_mid_run_changes_nothing_until_the_run_ends(train_window, qtbot, window):
     from desktop.docks import select
     threads = threading.active_count()
     running = _short("spiral", **{"train.epochs": 1_000_000, "train.patience": 0})
@@ -290,7 +281,7 @@ def test_switching_datasets_mid_run_changes_nothing_until_the_run_ends(qtbot, wi
     assert blocker.args[0].reason == "stopped"
     qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
     assert window.current_experiment().data.name == "moons"
-    fin = _train(qtbot, window, window.current_experiment().with_overrides({"train.epochs": 15}))
+    fin = train_window(window, window.current_experiment().with_overrides({"train.epochs": 15}))
     assert fin.epochs_run == 15 and window.session.experiment.data.name == "moons"
     assert window.dialogs_shown == []
     _settled(qtbot, threads)
@@ -319,7 +310,7 @@ def test_closing_at_any_moment_of_a_run_leaves_no_thread(when, qtbot, window, mn
 
 
 @pytest.mark.qt_no_exception_capture
-def test_an_exception_in_a_gui_slot_goes_to_the_dialog_and_the_log(qtbot, window, log_file, monkeypatch):
+def test_an_exception_in_a_gui_slot_goes_to_the_dialog_and_the_log(train_window, qtbot, window, log_file, monkeypatch):
     from desktop import app
     monkeypatch.setattr(sys, "excepthook", app._excepthook)        # as main() installs it
 
@@ -343,11 +334,11 @@ def test_an_exception_in_a_gui_slot_goes_to_the_dialog_and_the_log(qtbot, window
         raise KeyError("a view could not draw")
 
     window.trainedModelChanged.connect(failing_view)
-    fin = _train(qtbot, window, _short("xor-mlp", **{"train.epochs": 10}))
+    fin = train_window(window, _short("xor-mlp", **{"train.epochs": 10}))
     assert fin.epochs_run == 10 and calls
     assert window.dialogs_shown[-1][1].startswith("KeyError: 'a view could not draw'")
     window.trainedModelChanged.disconnect(failing_view)
-    fin = _train(qtbot, window)
+    fin = train_window(window)
     assert fin.epochs_run == 10 and window.session.state == "idle"
 
 

@@ -34,13 +34,6 @@ def lessons(window, qtbot):
     assert controller.shutdown(30_000)
 
 
-def _train(qtbot, window):
-    with qtbot.waitSignal(window.session.finished, timeout=TIMEOUT) as blocker:
-        assert window.train()
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
-    return blocker.args[0]
-
-
 # -- the menu and opening ----------------------------------------------------------------------
 def test_the_lessons_sit_above_the_presets_in_the_lessons_menu(window, lessons):
     texts = [a.text() for a in window.lessons_menu.actions()]
@@ -122,9 +115,9 @@ def test_a1_stop_ends_the_raw_autograd_run(window, lessons, qtbot):
     assert lessons.readout.values["epoch"] < 499
 
 
-def test_a1_read_outs_follow_the_toolbar_train_too(window, lessons, qtbot):
+def test_a1_read_outs_follow_the_toolbar_train_too(train_window, window, lessons, qtbot):
     assert lessons.open("A1")
-    fin = _train(qtbot, window)                                   # nn.Linear + optim.SGD, the same line
+    fin = train_window(window)                                   # nn.Linear + optim.SGD, the same line
     v = lessons.readout.values
     assert (v["w"], v["b"]) == (fin.extra["w"], fin.extra["b"])
     x, y = (a.astype(np.float64) for a in linear(42, 50, 0.5))
@@ -182,11 +175,11 @@ def _table_matches_the_model(window, lessons) -> None:
         assert table.table.item(r, 5).text() == "✓"
 
 
-def test_a2_perceptron_learns_and_4_of_4_in_the_live_truth_table(window, lessons, qtbot, monkeypatch):
+def test_a2_perceptron_learns_and_4_of_4_in_the_live_truth_table(train_window, window, lessons, qtbot, monkeypatch):
     assert lessons.open("A2")
     assert [lessons.truth_table.table.item(r, 2).text() for r in range(4)] == ["0", "0", "0", "1"]
     calls = _record_table(lessons, monkeypatch)
-    fin = _train(qtbot, window)                                  # the preset as it is: 1,000 epochs
+    fin = train_window(window)                                  # the preset as it is: 1,000 epochs
     assert fin.epochs_run == 1000
     assert False in calls and calls[-1] is True                  # updated while training, then final
     assert lessons.truth_table.correct() == 4
@@ -196,13 +189,13 @@ def test_a2_perceptron_learns_and_4_of_4_in_the_live_truth_table(window, lessons
     assert out[3] > 0.9 and out[:3].max() < 0.1                  # (1, 1) on, the others off
 
 
-def test_a3_xor_mlp_gets_4_of_4_and_draws_its_hidden_neurons(window, lessons, qtbot):
+def test_a3_xor_mlp_gets_4_of_4_and_draws_its_hidden_neurons(train_window, window, lessons, qtbot):
     assert lessons.open("A3")
     assert lessons.truth_table.y.tolist() == [0, 1, 1, 0]
     assert window.architecture_dock.isVisible() and not window.architecture_dock.visibleRegion().isEmpty()
     # XOR is 4/4 from about epoch 100 on; 1,000 of the preset's 5,000 keep the test short.
     window.optimizer_panel.epochs.setValue(1000)
-    fin = _train(qtbot, window)
+    fin = train_window(window)
     assert fin.epochs_run == 1000
     assert lessons.truth_table.correct() == 4
     _table_matches_the_model(window, lessons)
@@ -243,11 +236,11 @@ def test_closing_the_window_stops_a_lesson_run(window, lessons, qtbot):
     assert running_threads() == 0
 
 
-def test_train_stops_a_lesson_run_first(window, lessons, qtbot):
+def test_train_stops_a_lesson_run_first(train_window, window, lessons, qtbot):
     assert lessons.open("A4")
     assert lessons.start_comparison()
     window.apply_experiment(load_preset("xor-mlp").with_overrides({"train.epochs": 20}))
-    _train(qtbot, window)
+    train_window(window)
     assert not lessons.runner.is_running()
     assert len(window.curves.data()["train_loss"]) == 20           # the views show the session's run only
 

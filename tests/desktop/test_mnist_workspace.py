@@ -31,14 +31,6 @@ def _mnist(root: Path | str, name: str = "mnist-mlp", epochs: int = 3) -> Experi
     return load_preset(name).with_overrides({"data.root": str(root), "train.epochs": epochs})
 
 
-def _train(qtbot, window, exp: Experiment):
-    window.apply_experiment(exp)
-    with qtbot.waitSignal(window.session.finished, timeout=TIMEOUT) as blocker:
-        assert window.train()
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
-    return blocker.args[0]
-
-
 def _labels_from_gz(raw: Path, name: str) -> np.ndarray:
     """Read labels straight from the .gz, independently of trainer.mnist."""
     with gzip.open(raw / f"{name}.gz", "rb") as f:
@@ -87,7 +79,7 @@ def pad(qtbot):
 
 
 # -- loading ------------------------------------------------------------------------------------------------
-def test_mnist_loads_from_a_folder_holding_only_the_gz_files(qtbot, window, mnist_root, tmp_path):
+def test_mnist_loads_from_a_folder_holding_only_the_gz_files(train_window, qtbot, window, mnist_root, tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for name in FILES:
@@ -102,7 +94,7 @@ def test_mnist_loads_from_a_folder_holding_only_the_gz_files(qtbot, window, mnis
         shown_progress.append(ws.progress_text())
 
     window.session.progress.connect(seen)
-    fin = _train(qtbot, window, _mnist(tmp_path, epochs=2))
+    fin = train_window(window, _mnist(tmp_path, epochs=2))
     assert fin.reason == "completed"
     assert window.dialogs_shown == []
     assert "extract" in stages and "read" in stages
@@ -139,10 +131,10 @@ def test_offline_without_the_files_the_message_reaches_the_user(qtbot, window, t
 
 
 # -- after training: confusion matrix, gallery, most-confused pairs, the pad ---------------------------------
-def test_confusion_matrix_gallery_and_pad_follow_the_trained_model(qtbot, window, mnist_root, tmp_path):
+def test_confusion_matrix_gallery_and_pad_follow_the_trained_model(train_window, qtbot, window, mnist_root, tmp_path):
     ws = window.mnist
     window.tabs.setCurrentWidget(ws)
-    fin = _train(qtbot, window, _mnist(mnist_root, epochs=3))
+    fin = train_window(window, _mnist(mnist_root, epochs=3))
     acc = fin.metrics["test_accuracy"]
 
     cm = ws.confusion.matrix()
@@ -298,8 +290,8 @@ def test_without_a_model_the_pad_says_how_to_get_one_instead_of_guessing(qtbot, 
     assert pad.model_input() is not None          # the preview still shows what a model would see
 
 
-def test_a_model_that_does_not_read_digits_is_refused_with_the_reason(qtbot, window):
-    fin = _train(qtbot, window, load_preset("xor-mlp").with_overrides({"train.epochs": 5}))
+def test_a_model_that_does_not_read_digits_is_refused_with_the_reason(train_window, qtbot, window):
+    fin = train_window(window, load_preset("xor-mlp").with_overrides({"train.epochs": 5}))
     assert fin.reason == "completed"
     ws = window.mnist
     assert not ws.pad.has_model()

@@ -21,15 +21,6 @@ TIMEOUT = 180_000
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _train(qtbot, window, exp: Experiment | None = None):
-    if exp is not None:
-        window.apply_experiment(exp)
-    with qtbot.waitSignal(window.session.finished, timeout=TIMEOUT) as blocker:
-        assert window.train()
-    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
-    return blocker.args[0]
-
-
 def _short(name: str, **overrides) -> Experiment:
     return load_preset(name).with_overrides(overrides)
 
@@ -135,8 +126,8 @@ def test_xor_self_test_trains_to_completion_and_every_view_follows(qtbot, window
     assert window.dialogs_shown == []
 
 
-def test_spiral_trains_to_completion(qtbot, window):
-    fin = _train(qtbot, window, load_preset("spiral"))
+def test_spiral_trains_to_completion(train_window, qtbot, window):
+    fin = train_window(window, load_preset("spiral"))
     assert fin.reason in ("completed", "early_stopped")
     assert len(window.curves.data()["epoch"]) == fin.epochs_run == len(window.session.history)
     assert window.curves.best_epoch() == fin.best_epoch
@@ -178,7 +169,7 @@ def test_closing_mid_run_stops_and_waits_for_the_thread(qtbot, window):
     assert running_threads() == 0 and not window.session.is_running()
 
 
-def test_an_exception_in_the_worker_reaches_a_dialog_and_the_next_train_works(qtbot, window, monkeypatch):
+def test_an_exception_in_the_worker_reaches_a_dialog_and_the_next_train_works(train_window, qtbot, window, monkeypatch):
     import trainer.loop
 
     def broken(*args, **kwargs):
@@ -192,16 +183,16 @@ def test_an_exception_in_the_worker_reaches_a_dialog_and_the_next_train_works(qt
     assert window.dialogs_shown == [("Training failed", "KeyError: 'weights'")]
     assert window.train_action.isEnabled()
     monkeypatch.undo()
-    fin = _train(qtbot, window)
+    fin = train_window(window)
     assert fin.epochs_run == 20
 
 
 # -- files ------------------------------------------------------------------------------------------
-def test_a_saved_model_loads_back_and_predicts_the_same(qtbot, window, tmp_path):
+def test_a_saved_model_loads_back_and_predicts_the_same(train_window, qtbot, window, tmp_path):
     import torch
     from trainer.data import load
     exp = _short("spiral", **{"train.epochs": 80, "train.patience": 0})
-    _train(qtbot, window, exp)
+    train_window(window, exp)
     x = torch.from_numpy(load(exp.data).x_test)
     with torch.no_grad():
         before = window.trained_model()(x).numpy()
@@ -251,8 +242,8 @@ def test_a_bad_experiment_file_names_the_field_and_keeps_the_settings(window, tm
     assert "the file is empty" in window.dialogs_shown[-1][1]
 
 
-def test_export_plot_png_and_csv(qtbot, window, tmp_path):
-    fin = _train(qtbot, window, _short("spiral", **{"train.epochs": 30, "train.patience": 0}))
+def test_export_plot_png_and_csv(train_window, qtbot, window, tmp_path):
+    fin = train_window(window, _short("spiral", **{"train.epochs": 30, "train.patience": 0}))
     assert window.export_plot("curves", "png", tmp_path / "curves.png")
     assert window.export_plot("boundary", "png", tmp_path / "boundary.png")
     assert window.export_plot("curves", "csv", tmp_path / "curves.csv")
@@ -364,7 +355,6 @@ def test_unknown_preset_on_the_command_line_is_one_error_line():
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1].startswith("error: preset: no preset named 'nope'")
-
 
 
 def test_an_uncaught_exception_is_logged_and_shown_not_fatal(qapp, monkeypatch, caplog):
