@@ -17,7 +17,8 @@ from pathlib import Path
 from string import Template
 from textwrap import dedent
 
-from .config import Experiment, LayerSpec, count_params, input_dim, n_classes, output_units, resolved_loss, task_of
+from .config import (FUSED_OPTIMIZERS, Experiment, LayerSpec, count_params, input_dim, n_classes, output_units,
+                     resolved_loss, task_of)
 from .data import GATES
 from .mnist import MEAN as MNIST_MEAN, STD as MNIST_STD, SUBSETS as MNIST_SUBSETS, resolve_root
 
@@ -502,6 +503,11 @@ def _model(plan: _Plan) -> str:
     if o.name in ("momentum", "rmsprop"):
         args.append(f"momentum={_num(o.momentum)}")
     args.append(f"weight_decay={_num(o.weight_decay)}")
+    fused = ""
+    if o.name in FUSED_OPTIMIZERS:
+        args.append("fused=True")
+        fused = ("# fused=True does the whole update in one kernel instead of a dozen small steps per\n"
+                 "# tensor: the same algorithm, faster (and the app does it too, so the numbers match).\n")
     criterion = {"bce": "nn.BCELoss()   # binary cross-entropy on the Sigmoid's probability",
                  "cross_entropy": "nn.CrossEntropyLoss()   # softmax + negative log-likelihood in one",
                  "mse": "nn.MSELoss()   # mean squared error"}[plan.loss]
@@ -527,9 +533,9 @@ def _model(plan: _Plan) -> str:
         print(f"Parameters: {sum(p.numel() for p in model.parameters())}")
 
         criterion = $criterion
-        ${decay}optimizer = torch.optim.$opt(model.parameters(), $args)""",
+        ${decay}${fused}optimizer = torch.optim.$opt(model.parameters(), $args)""",
                  layers=layers, zeros=zeros, criterion=criterion, opt=_OPTIMIZERS[o.name],
-                 args=", ".join(args), decay=decay, seeded=seeded)
+                 args=", ".join(args), decay=decay, fused=fused, seeded=seeded)
 
 
 def _layer(layer: LayerSpec, width: int) -> tuple[str, int]:

@@ -136,6 +136,7 @@ class _Run:
         # Every parameter and buffer (BatchNorm's running stats too): a NaN batch poisons both.
         self.live_state = list(self.model.state_dict().values())
         self.last_good = [t.detach().clone() for t in self.live_state]
+        self.float_state = [t for t in self.live_state if t.is_floating_point()]
         # BCELoss raises on NaN inputs (a device assert on CUDA), so binary runs check outputs first.
         self.check_outputs = isinstance(self.criterion, nn.BCELoss)
         self.extent = _extent(splits) if splits.input_dim <= 2 else None
@@ -167,9 +168,9 @@ class _Run:
                 yield Stopped(epoch)
                 reason = "stopped"
                 break
-            train_loss, train_acc = result
-            val_loss, val_acc = self._evaluate(self.x_val, self.y_val)
-            if not (math.isfinite(train_loss) and math.isfinite(val_loss) and self._weights_finite()):
+            train_loss, val_loss, train_acc, val_acc, finite = self._epoch_figures(
+                result, self._evaluate(self.x_val, self.y_val))
+            if not finite:
                 self._restore_last_good()
                 yield Diverged(epoch, train_loss if not math.isfinite(train_loss) else val_loss)
                 reason = "diverged"
@@ -192,7 +193,11 @@ class _Run:
         yield from self._finish(reason, len(self.history))
 
     def _train_epoch(self, epoch: int, batch: int, n_batches: int):
-        """One pass over the training data; (loss, accuracy) or None when told to stop."""
+        """One pass over the training data, or None when told to stop.
+
+        Returns (loss tensor, correct-count tensor, what the loss is divided by for the epoch's mean),
+        left on the device: `_epoch_figures` reads them back in one go.
+        """
         model, criterion, optimizer = self.model, self.criterion, self.optimizer
         model.train()
         n = len(self.x_train)
@@ -201,17 +206,15 @@ class _Run:
                 return None
             outputs = model(self.x_train)
             if self.check_outputs and not torch.isfinite(outputs).all():
-                return math.nan, None
+                return self._nan(), self._nan(), 1
             loss = criterion(outputs, self.y_train)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            with torch.no_grad():
-                correct = self._correct(outputs, self.y_train)
-            return loss.item(), self._percent(correct, n)
+            return loss.detach(), self._correct(outputs, self.y_train), 1
         order = torch.randperm(n, generator=self.shuffle).to(self.device)
         total_loss = torch.zeros((), device=self.device)
-        total_correct = torch.zeros((), device=self.device, dtype=torch.long)
+        total_correct = torch.zeros((), device=self.device)   # float: BCE's counts are floats
         last_report = time.perf_counter()
         for b in range(n_batches):
             if self.control.wait():
@@ -220,7 +223,7 @@ class _Run:
             xb, yb = self.x_train[idx], self.y_train[idx]
             outputs = model(xb)
             if self.check_outputs and not torch.isfinite(outputs).all():
-                return math.nan, None   # the epoch ends here; the caller reports Diverged
+                return self._nan(), self._nan(), 1   # the epoch ends here; the caller reports Diverged
             loss = criterion(outputs, yb)
             optimizer.zero_grad()
             loss.backward()
@@ -233,40 +236,55 @@ class _Run:
             if now - last_report >= self.options.progress_every_s:
                 last_report = now
                 yield BatchProgress(epoch, b + 1, n_batches)
-        return total_loss.item() / n, self._percent(total_correct, n)
+        return total_loss, total_correct, n
 
     def _correct(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """How many rows the outputs classify right, as a tensor (no autograd, no sync)."""
+        outputs = outputs.detach()
         if self.head == "cross_entropy":
-            return (outputs.argmax(dim=1) == y).sum()
+            return outputs.argmax(dim=1).eq_(y).sum()
         if self.head == "bce":
-            return ((outputs > 0.5).float() == y).sum()
+            return outputs.gt(0.5).float().eq_(y).sum()
         return torch.zeros((), dtype=torch.long, device=outputs.device)
 
-    def _percent(self, correct: torch.Tensor, n: int) -> float | None:
-        return None if self.task == "regression" else correct.item() / n * 100.0
+    def _nan(self) -> torch.Tensor:
+        return torch.full((), math.nan, device=self.device)
 
-    def _evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float | None]:
+    def _evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(loss, correct count) on a held-out set, as tensors; NaN outputs give a NaN loss."""
         self.model.eval()
         with torch.no_grad():
             outputs = self.model(x)
-            if not torch.isfinite(outputs).all():
-                return math.nan, None
-            loss = self.criterion(outputs, y).item()
-            return loss, self._percent(self._correct(outputs, y), len(y))
+            if self.check_outputs and not torch.isfinite(outputs).all():
+                return self._nan(), self._nan()   # BCELoss refuses NaN, the other losses pass it on
+            return self.criterion(outputs, y), self._correct(outputs, y)
+
+    def _epoch_figures(self, train: tuple[torch.Tensor, torch.Tensor, int],
+                       val: tuple[torch.Tensor, torch.Tensor]) -> tuple[float, float, float | None,
+                                                                           float | None, bool]:
+        """(train loss, val loss, train %, val %, all finite), read back from the device at once.
+
+        A finite validation loss does not prove finite weights (ReLU turns a -inf pre-activation
+        into 0), so every parameter and buffer is checked too: its largest |value| is finite.
+        """
+        train_loss, train_correct, divisor = train
+        val_loss, val_correct = val
+        largest = torch._foreach_norm(self.float_state, math.inf)   # state_dict tensors need no autograd
+        values = _read_back([train_loss, val_loss, train_correct, val_correct, *largest])
+        finite = all(math.isfinite(v) for i, v in enumerate(values) if i not in (2, 3))
+        train_mean = values[0] / divisor   # in Python, as `loss.item() / n` would be
+        if self.task == "regression" or not finite:
+            return train_mean, values[1], None, None, finite
+        return (train_mean, values[1], values[2] / len(self.x_train) * 100.0,
+                values[3] / len(self.x_val) * 100.0, finite)
 
     # -- weights kept aside ---------------------------------------------------------
+    # state_dict() gives detached tensors sharing the parameters' storage: no autograd to switch off.
     def _keep_last_good(self) -> None:
-        with torch.no_grad():
-            torch._foreach_copy_(self.last_good, self.live_state)
+        torch._foreach_copy_(self.last_good, self.live_state)
 
     def _restore_last_good(self) -> None:
-        with torch.no_grad():
-            torch._foreach_copy_(self.live_state, self.last_good)
-
-    def _weights_finite(self) -> bool:
-        with torch.no_grad():
-            return bool(torch.stack([torch.isfinite(t).all() for t in self.live_state
-                                     if t.is_floating_point()]).all())
+        torch._foreach_copy_(self.live_state, self.last_good)
 
     # -- what the outside sees ------------------------------------------------------
     def _snapshot(self, epoch: int) -> Snapshot:
@@ -353,6 +371,13 @@ class _Run:
         out["confidence"] = probs.max(axis=1)
         out["probabilities"] = probs
         return out
+
+
+def _read_back(tensors: list[torch.Tensor]) -> list[float]:
+    """Scalars as Python numbers: on the CPU one by one (cheapest), elsewhere in one transfer."""
+    if tensors[0].device.type == "cpu":
+        return [t.item() for t in tensors]
+    return torch.stack([t.float() for t in tensors]).tolist()
 
 
 def _probabilities(outputs: torch.Tensor, head: str) -> torch.Tensor:

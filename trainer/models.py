@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import Experiment, LayerSpec, count_params, input_dim, output_units, resolved_loss  # noqa: F401
+from .config import FUSED_OPTIMIZERS, Experiment, LayerSpec, count_params, input_dim, output_units, resolved_loss  # noqa: F401
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -69,17 +69,27 @@ def build_loss(exp: Experiment) -> nn.Module:
 
 def build_optimizer(exp: Experiment, params) -> torch.optim.Optimizer:
     o = exp.optim
+    params = list(params)
+    # One fused kernel per step instead of a dozen small operations per tensor: the same algorithm,
+    # and the biggest single saving on small models. RMSprop has no fused form.
+    fused = {"fused": True} if fused_ok(o.name, params) else {}
     if o.name == "sgd":
-        return torch.optim.SGD(params, lr=o.lr, weight_decay=o.weight_decay)
+        return torch.optim.SGD(params, lr=o.lr, weight_decay=o.weight_decay, **fused)
     if o.name == "momentum":
-        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay, **fused)
     if o.name == "adam":
-        return torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
+        return torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay, **fused)
     if o.name == "adamw":
-        return torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+        return torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay, **fused)
     if o.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
     raise ValueError(f"unknown optimizer {o.name!r}")  # validate() rules this out
+
+
+def fused_ok(name: str, params: list[torch.Tensor]) -> bool:
+    """Whether torch has a fused step for this optimizer on these parameters' device."""
+    return name in FUSED_OPTIMIZERS and all(p.device.type in ("cpu", "cuda") and p.is_floating_point()
+                                            for p in params)
 
 
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
