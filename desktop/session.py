@@ -30,16 +30,17 @@ from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Fin
 
 log = logging.getLogger(__name__)
 
-FLUSH_MS = 33             # ~30 emits a second at most
-MAX_FLUSH_MS = 100        # ...and at least 10, so the boundary still moves at >= 10 Hz
-GUI_SHARE = 0.4           # the views may use this share of the time; training (the GIL) keeps the rest
-# The loop computes a boundary ~12 times a second: above the 10 Hz the eye wants, and every snapshot
-# costs the worker (grids through the model) and the GUI thread (repaints) time that epochs could use.
-SNAPSHOT_EVERY_S = 0.08
+# Each flush is one frame: the views update and repaint once. Painting holds the GIL the training
+# thread needs (PySide6 keeps it while Qt calls the Python paint methods), so frames are few and paced:
+FLUSH_MS = 80             # at most 12.5 frames a second...
+MAX_FLUSH_MS = 90         # ...and at least 11, so the boundary still moves at >= 10 Hz
+GUI_SHARE = 0.15          # the views may use this share of the time; training keeps the rest
+# A boundary a little more often than frames, so every frame has a new one (12.5 Hz, above the 10 the
+# eye wants); each costs the worker a grid through the model and the GUI thread a repaint.
+SNAPSHOT_EVERY_S = 0.07
 # Weights and neuron maps (the network diagram, the neuron view) go out at most this often; the other
-# snapshots carry only the boundary. A diagram repaint costs several boundary repaints, and painting holds
-# the GIL the training needs (bench/: the spiral trained 40% slower with every snapshot drawn whole).
-DIAGRAM_EVERY_S = 0.25
+# snapshots carry only the boundary. A diagram update costs several boundary repaints.
+DIAGRAM_EVERY_S = 0.5
 
 _threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
 
@@ -124,7 +125,7 @@ class TrainingSession(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self._flush)
-        self._flush_t0 = 0.0
+        self._cpu_at_flush = 0.0               # the GUI thread's CPU clock at the last flush
         self._diagram_t = -math.inf            # when weights / neuron maps were last emitted
         self._diagram: Snapshot | None = None  # the newest snapshot whose weights are not shown yet
 
@@ -165,6 +166,7 @@ class TrainingSession(QObject):
         self._thread, self._worker = thread, worker
         _threads.add(thread)
         self._timer.setInterval(FLUSH_MS)
+        self._cpu_at_flush = time.thread_time()
         self._timer.start()
         thread.start()
         self._set_state("paused" if paused_after_first else "running")
@@ -254,8 +256,7 @@ class TrainingSession(QObject):
             elif isinstance(ev, Finished):
                 fin = ev
         self.emits += 1
-        self._flush_t0 = time.perf_counter()
-        QTimer.singleShot(0, self._measure_gui)   # runs once the views have handled and painted this batch
+        self._pace()
         if started is not None:
             self.started.emit(started)
         if prog is not None:
@@ -288,16 +289,17 @@ class TrainingSession(QObject):
         self._diagram_t, self._diagram = time.perf_counter(), None
         return dataclasses.replace(snap, boundary=None, curve=None)
 
-    @Slot()
-    def _measure_gui(self) -> None:
-        """Pace the flushes so the views' slots and repaints stay within GUI_SHARE of the time.
+    def _pace(self) -> None:
+        """Space the frames so the GUI thread's work stays within GUI_SHARE of the time.
 
-        Python painting holds the GIL: a tiny model trains several times slower when the
-        views redraw 30 times a second on a slow machine. Slower views get fewer, larger batches.
+        The GUI thread's CPU time since the last flush counts all its work of one frame: the views'
+        slots, their repaints, the status bar. Painting holds the GIL, so a tiny model trains
+        slower by about that share; slower views get fewer, larger frames.
         """
-        busy_ms = (time.perf_counter() - self._flush_t0) * 1000.0
-        interval = busy_ms / GUI_SHARE - busy_ms
-        self._timer.setInterval(int(min(max(interval, FLUSH_MS), MAX_FLUSH_MS)))
+        cpu = time.thread_time()
+        frame_ms = (cpu - self._cpu_at_flush) * 1000.0
+        self._cpu_at_flush = cpu
+        self._timer.setInterval(int(min(max(frame_ms / GUI_SHARE, FLUSH_MS), MAX_FLUSH_MS)))
 
     @Slot()
     def _on_thread_finished(self) -> None:

@@ -15,8 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from trainer.config import Experiment, input_dim, n_classes, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
@@ -121,6 +121,9 @@ class BoundaryView(QWidget):
         for z, item in enumerate(self.scatters.values()):
             item.setZValue(z)
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks are the plane's, not the points'
+            # The points stay put while the heatmap under them changes ~12 times a second: keep each
+            # layer as a pixmap instead of redrawing hundreds of symbols per frame (1.5 of 3 ms a paint).
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plot.addItem(item)
 
         # Regression items.

@@ -95,7 +95,11 @@ def probability_rgba(probs: np.ndarray, strength: float = 0.62, discrete: bool =
         conf = np.ones(p.shape[:2], dtype=np.float32)
     else:
         mixed = p @ palette
-        conf = np.clip((p.max(axis=2) - 1.0 / n) / (1.0 - 1.0 / n), 0.0, 1.0)
+        # The largest class probability, class by class: numpy's max over a short last axis is ~20x slower.
+        top = p[:, :, 0].copy()
+        for c in range(1, n):
+            np.maximum(top, p[:, :, c], out=top)
+        conf = np.clip((top - 1.0 / n) / (1.0 - 1.0 / n), 0.0, 1.0)
         conf = np.sqrt(conf)  # perceived strength: let "fairly sure" already read as coloured
     k = (strength * conf)[..., None]
     rgb = white + k * (mixed - white)

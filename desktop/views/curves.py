@@ -19,12 +19,16 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from trainer.config import Experiment, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
 
+from ..throttle import Throttle
 from .colors import BLUE, INK, LABEL, style_axes
 
 TRAIN_PEN = pg.mkPen(BLUE, width=1)
 VAL_PEN = pg.mkPen(INK, width=1)
 NO_RUN = "Train: each epoch adds a point here"
 DS_POINTS = 4000  # beyond this many epochs, curves are drawn peak-downsampled
+# While training, the curves redraw at most this often. Every redraw repaints both plots with the GIL
+# held, which the training thread needs: five a second look smooth and leave the cores to the model.
+REDRAW_EVERY_S = 0.2
 _COLUMNS = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
 
 
@@ -140,6 +144,9 @@ class CurvesView(QWidget):
         self._planned = 0            # the run's last epoch, once Started says; caps the x range
         self._loss_lo = self._loss_hi = math.nan
         self._ds = 1
+        self._pending = 0            # epochs received but not drawn yet
+        self._best_pending: tuple[int, float] | None = None
+        self._throttle = Throttle(REDRAW_EVERY_S, self._draw_pending, self)
         self.loss_plot.setXRange(0, 10, padding=0.02)
         self.loss_plot.setYRange(0, 1, padding=0.02)
         self.best_label.setText(NO_RUN)
@@ -184,6 +191,9 @@ class CurvesView(QWidget):
     def reset(self, experiment: Experiment | None = None) -> None:
         """A new run or new settings: clear the curves."""
         self._hist.clear()
+        self._pending = 0
+        self._best_pending = None
+        self._throttle.reset()
         self._best = None
         if experiment is not None:
             self._set_task(task_of(experiment.data))
@@ -217,15 +227,21 @@ class CurvesView(QWidget):
         if self._hist.n == 0 and self._best is None:
             self.best_label.setText("")
         self._hist.extend(rows)
-        self._redraw(len(rows))
+        self._pending += len(rows)
+        self._throttle()
 
     def on_new_best(self, ev: NewBest) -> None:
-        self._show_best(ev.epoch, ev.val_loss)
+        """The dashed line moves with the next redraw (moving it repaints both plots)."""
+        self._best = int(ev.epoch)
+        self._best_pending = (ev.epoch, ev.val_loss)
+        if not self._pending:
+            self._draw_pending()
 
     def on_snapshot(self, ev: Snapshot) -> None:
         """Curves ignore snapshots."""
 
     def on_finished(self, ev: Finished) -> None:
+        self._throttle.flush()
         # The history is the record: if any epoch went missing on the way, redraw from it.
         if len(ev.history) != self._hist.n:
             self._hist.clear()
@@ -275,6 +291,14 @@ class CurvesView(QWidget):
         regression = task == "regression"
         self.acc_plot.setVisible(not regression)
         self.loss_plot.setLabel("left", "loss (MSE)" if regression else "loss", color=LABEL)
+
+    def _draw_pending(self) -> None:
+        if self._pending:
+            self._redraw(self._pending)
+            self._pending = 0
+        if self._best_pending is not None:
+            self._show_best(*self._best_pending)
+            self._best_pending = None
 
     def _redraw(self, new_rows: int) -> None:
         x = self._hist.view("epoch")
