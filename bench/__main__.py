@@ -3,6 +3,7 @@
     python -m bench                 everything (mnist_full last: it trains MNIST to the end, minutes)
     python -m bench --quick         one repeat each, and no mnist_full
     python -m bench --only loop,pad run only the named benchmarks
+    python -m bench --headless      no Qt: loop (plain and trainer only), pad, mnist_full (a GPU server)
 
 The machine these numbers come from has 2 cores shared with other work: figures are noisy,
 which is why the ratios are measured side by side, interleaved, as medians of repeats.
@@ -18,17 +19,21 @@ from .common import isolate, note  # first: it records the environment a learner
 import trainer  # noqa: F401,E402 -- then, as the app's entry points do, tune the thread pools before torch/numpy load
 
 ORDER = ("startup", "pad", "loop", "boundary", "ui_stall", "memory", "mnist_full")
+HEADLESS = ("pad", "loop", "mnist_full")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="one repeat each and no mnist_full")
     p.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(ORDER)}")
+    p.add_argument("--headless", action="store_true",
+                   help=f"without Qt: only {', '.join(HEADLESS)}, and no GUI runs in loop")
     args = p.parse_args(argv)
-    chosen = [b for b in args.only.split(",") if b] or [b for b in ORDER if not (args.quick and b == "mnist_full")]
-    unknown = sorted(set(chosen) - set(ORDER))
+    allowed = HEADLESS if args.headless else ORDER
+    chosen = [b for b in args.only.split(",") if b] or [b for b in allowed if not (args.quick and b == "mnist_full")]
+    unknown = sorted(set(chosen) - set(allowed))
     if unknown:
-        p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(ORDER)}")
+        p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(allowed)}")
     isolate()
     t0 = time.perf_counter()
     window = None
@@ -47,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         if name == "mnist_full":
             from . import mnist_full
             mnist_full.run()
+            continue
+        if name == "loop" and args.headless:
+            from . import loop
+            loop.run(None, quick=args.quick)
             continue
         if window is None:
             from . import gui

@@ -19,6 +19,10 @@ ISOLATION_VARS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STA
                   "NEURAL_PLAYGROUND_LOG_DIR", "NEURAL_PLAYGROUND_DATA", "QT_QPA_PLATFORM")
 
 
+class BenchError(RuntimeError):
+    """A benchmark could not run (the app refused or failed a run); the message says why."""
+
+
 def isolate() -> Path:
     """Keep the benchmarks away from the user's settings, logs and caches (as tests/conftest.py does).
 

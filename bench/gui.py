@@ -13,11 +13,8 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, Qt, QTimer
 from trainer.config import Experiment
 from trainer.events import Finished
 
-from .common import note
-
-
-class BenchError(RuntimeError):
-    """A benchmark could not run (the app refused or failed a run); the message says why."""
+from .common import BenchError, note
+from .loop import training_eps  # noqa: F401  (re-exported: one way to time a run)
 
 
 def application():
@@ -101,17 +98,6 @@ def _diff(a: Experiment, b: Experiment | None) -> str:
             if da[part].get(key) != db[part].get(key):
                 out.append(f"{part}.{key}: {da[part].get(key)!r} -> {db[part].get(key)!r}")
     return "; ".join(out) or "names differ only"
-
-
-def training_eps(fin: Finished) -> float:
-    """Epochs per second of the training part, timed in the loop itself (data loading excluded).
-
-    EpochEnd.seconds counts from the end of the run's set-up, just before Started, to the end of that
-    epoch's validation: the same span the plain loops time (from their first epoch to their last).
-    """
-    if not fin.history:
-        raise BenchError("the run recorded no epoch")
-    return len(fin.history) / fin.history[-1]["seconds"]
 
 
 class Heartbeat(QObject):

@@ -21,8 +21,7 @@ from trainer.events import Finished
 from trainer.loop import LoopOptions, pick_device, train
 from trainer.presets import load_preset
 
-from . import gui
-from .common import REPO, emit, learner_env, median, note, r
+from .common import REPO, BenchError, emit, learner_env, median, note, r
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,19 @@ def headless(exp: Experiment) -> Finished:
         if isinstance(ev, Finished):
             fin = ev
     if fin is None:
-        raise gui.BenchError(f"{exp.name} ended without a result")
+        raise BenchError(f"{exp.name} ended without a result")
     return fin
+
+
+def training_eps(fin: Finished) -> float:
+    """Epochs per second of the training part, timed in the loop itself (data loading excluded).
+
+    EpochEnd.seconds counts from the end of the run's set-up, just before Started, to the end of that
+    epoch's validation: the same span the plain loops time (from their first epoch to their last).
+    """
+    if not fin.history:
+        raise BenchError("the run recorded no epoch")
+    return len(fin.history) / fin.history[-1]["seconds"]
 
 
 class PlainLoops:
@@ -75,7 +85,7 @@ class PlainLoops:
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
-            raise gui.BenchError(f"the plain {w.name} loop died (exit status {self.proc.wait()})")
+            raise BenchError(f"the plain {w.name} loop died (exit status {self.proc.wait()})")
         out = json.loads(line)
         return out["epochs"] / out["seconds"], out["epochs"], out["threads"]
 
@@ -86,6 +96,7 @@ class PlainLoops:
 
 
 def run(window, quick: bool = False) -> None:
+    """`window` None: plain and headless only (a machine without Qt, such as a GPU server)."""
     plain = PlainLoops()
     try:
         for w in WORKLOADS:
@@ -105,16 +116,22 @@ def _workload(window, plain: PlainLoops, w: Workload, quick: bool) -> None:
         plain_eps.append(eps)
         plain_epochs.append(done)
         fin = headless(exp)
-        trainer_eps.append(gui.training_eps(fin))
-        fin_gui = gui.train_in_window(window, exp)
-        gui_eps.append(gui.training_eps(fin_gui))
-        if len(fin.history) != w.epochs or len(fin_gui.history) != w.epochs:
-            raise gui.BenchError(f"{w.name}: a run stopped early ({len(fin.history)}, {len(fin_gui.history)} "
-                                 f"of {w.epochs} epochs)")
-        note(f"loop {w.name} #{i + 1}: plain {eps:.3g} ({done:.3g} epochs)  trainer {trainer_eps[-1]:.3g}  "
-             f"gui {gui_eps[-1]:.3g} epochs/s")
-    p, t, g = median(plain_eps), median(trainer_eps), median(gui_eps)
+        trainer_eps.append(training_eps(fin))
+        runs = [fin]
+        if window is not None:
+            from . import gui
+            runs.append(gui.train_in_window(window, exp))
+            gui_eps.append(training_eps(runs[-1]))
+        if any(len(f.history) != w.epochs for f in runs):
+            raise BenchError(f"{w.name}: a run stopped early ({[len(f.history) for f in runs]} "
+                             f"of {w.epochs} epochs)")
+        shown = f"  gui {gui_eps[-1]:.3g}" if window is not None else ""
+        note(f"loop {w.name} #{i + 1}: plain {eps:.3g} ({done:.3g} epochs)  trainer {trainer_eps[-1]:.3g}{shown}"
+             " epochs/s")
+    p, t = median(plain_eps), median(trainer_eps)
+    g = median(gui_eps) if gui_eps else None
     emit({"bench": "loop", "workload": w.name, "plain_eps": r(p, 4), "trainer_eps": r(t, 4),
-          "gui_eps": r(g, 4), "trainer_ratio": r(t / p), "gui_ratio": r(g / p), "device": device,
+          "gui_eps": None if g is None else r(g, 4), "trainer_ratio": r(t / p),
+          "gui_ratio": None if g is None else r(g / p), "device": device,
           "epochs": w.epochs, "plain_epochs_run": r(min(plain_epochs)), "plain_threads": threads,
           "repeats": repeats})

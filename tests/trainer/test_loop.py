@@ -317,7 +317,7 @@ def test_a_binary_run_gone_nan_is_diverged_not_a_crash(trained_batches, batch_si
         events.append(event)
         if isinstance(event, EpochEnd) and event.epoch == 2:
             weight = trained_batches.models[-1][0].weight
-            before = weight.detach().clone().numpy()
+            before = weight.detach().cpu().numpy().copy()   # on whichever device it trains
             with torch.no_grad():                       # what an exploding step leaves behind
                 weight.fill_(float("nan"))
     diverged = [e for e in events if isinstance(e, Diverged)]
