@@ -445,17 +445,15 @@ class MainWindow(QMainWindow):
 
     def start_warmup(self) -> None:
         """Import torch on a helper thread so the window shows first and Train starts at once."""
-        if self._torch_ready.is_set():
+        if self._torch_ready.is_set():   # imported already (a test, a benchmark): seconds at most once
+            _warm_torch()
             self.torch_loaded()
             return
         done = threading.Event()
 
         def work() -> None:
             try:
-                import trainer.loop  # noqa: F401  (torch, torch.nn, the optimizers)
-                import torch
-                # The first optimizer imports torch._dynamo lazily (seconds): pay for it here, not in Train.
-                torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+                _warm_torch()
             except Exception as exc:  # noqa: BLE001 -- reported when Train is pressed
                 log.error("importing torch failed: %s", exc, exc_info=True)
             finally:
@@ -500,7 +498,9 @@ class MainWindow(QMainWindow):
         self._diverged = None
         self.curves.reset(exp)
         self.curves.set_data(self._splits if self._splits_spec == exp.data else None)
-        self._sync_views(exp, force=True)
+        # Rebuilt only if the data or the model changed: the pictures of the last run stay until the
+        # new run's first snapshot (~70 ms) replaces them, and Train does not repaint a whole diagram.
+        self._sync_views(exp)
         self._set_status(epoch="starting…", loss="", acc="", speed="", device="")
         self.session.start(exp, paused_after_first=paused_after_first)
         self._update_actions()
@@ -930,6 +930,20 @@ def _write_curves_csv(data: dict[str, Any], path: Path) -> None:
             row.append(int(v) if c == "epoch" else ("" if math.isnan(v) else repr(v)))
         writer.writerow(row)
     _atomic_write(path, buf.getvalue().encode("utf-8"))
+
+
+def _warm_torch() -> None:
+    """Import what the first training needs: torch, the loop, and what the first optimizer imports.
+
+    Creating an optimizer imports torch._dynamo (sympy and ~900 modules, seconds). Paid here, on the
+    warm-up thread, it is neither in the first Train nor left outside gc.freeze() in torch_loaded(),
+    where its ~150,000 objects would make every later full collection a 50 ms stall.
+    """
+    import trainer.loop  # noqa: F401  (torch, torch.nn, the optimizers)
+    import torch
+    weight = torch.zeros(1, requires_grad=True)
+    weight.grad = torch.zeros(1)
+    torch.optim.Adam([weight], fused=True).step()
 
 
 __all__ = ["MainWindow"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter, QPen,
                            QPixmap)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView,
@@ -92,6 +92,13 @@ def _qimage(rgba: np.ndarray) -> QImage:
     buf = np.ascontiguousarray(rgba[::-1])
     h, w = buf.shape[:2]
     return QImage(buf.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+def _qimages(rgba: np.ndarray) -> list[QImage]:
+    """(H, W, N, 4) uint8, N maps with row 0 at the bottom -> N QImages (one flip and copy for all)."""
+    tiles = np.ascontiguousarray(np.moveaxis(rgba[::-1], 2, 0))
+    n, h, w = tiles.shape[:3]
+    return [QImage(tiles[i].data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy() for i in range(n)]
 
 
 class NodeItem(QGraphicsItem):
@@ -202,6 +209,7 @@ class EdgesItem(QGraphicsItem):
         # them cost 3 ms each time (bench/, issue 6).
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.segments: list[tuple[QPointF, QPointF, QPen]] = []
+        self._batches: list[tuple[QPen, list[QLineF]]] = []   # segments grouped by pen, in paint order
         self._w: np.ndarray | None = None
         self.relayout()
 
@@ -231,16 +239,23 @@ class EdgesItem(QGraphicsItem):
         top = float(flat.max()) if flat.size else 0.0
         levels = np.rint(w.ravel() / (top if top > 0 else 1.0) * LEVELS).astype(int)
         keep = np.arange(flat.size) if flat.size <= MAX_LINES else np.argsort(flat)[-MAX_LINES:]
-        order = keep[np.argsort(flat[keep], kind="stable")]  # strongest painted last, on top
+        # Strongest painted last, on top; lines of one pen next to each other, so each pen is one
+        # drawLines call: hundreds of single drawLine calls each hand the GIL back and forth.
+        order = keep[np.lexsort((levels[keep], np.abs(levels[keep])))]
         self.segments = [(*self._ends[k // n_in][k % n_in], _pen(levels[k])) for k in order.tolist()]
+        self._batches = []
+        for a, b, pen in self.segments:
+            if not self._batches or self._batches[-1][0] is not pen:
+                self._batches.append((pen, []))
+            self._batches[-1][1].append(QLineF(a, b))
         self.shown = len(keep)
         self.update()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for a, b, pen in self.segments:
+        for pen, lines in self._batches:
             painter.setPen(pen)
-            painter.drawLine(a, b)
+            painter.drawLines(lines)
 
 
 class _Canvas(QGraphicsView):
@@ -384,8 +399,8 @@ class NetworkView(QWidget):
                 continue
             vmax = np.abs(maps).max(axis=(0, 1))
             rgba = diverging_rgba(maps / np.where(vmax > 0, vmax, 1.0))  # each neuron on its own scale
-            for u, node in enumerate(nodes):
-                node.image = _qimage(rgba[:, :, u])
+            for node, image in zip(nodes, _qimages(rgba)):
+                node.image = image
                 node.update()
         # With the weights only: between two diagram updates the session sends the boundary alone, ~12 times a
         # second, and redrawing the output thumbnails for each cost the training more than they show.
