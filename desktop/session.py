@@ -6,10 +6,10 @@ step) goes through `trainer.control.Control`, which the loop checks between
 batches, so nothing is ever killed. Errors become a `failed(str)` signal.
 
 The worker never emits per event: it appends to a deque (thread-safe in
-CPython) and a GUI-thread timer drains it every ~33 ms. That caps the signal
-rate at ~30 Hz however fast epochs run, loses no EpochEnd, and still delivers
-the last epoch of a Step at once even though the worker is then blocked in
-`Control.wait()` (a worker-side flush would only happen on the next event).
+CPython) and a GUI-thread timer drains it every 80-90 ms. That caps the views
+at ~12 frames a second however fast epochs run, loses no EpochEnd, and still
+delivers the last epoch of a Step at once even though the worker is then blocked
+in `Control.wait()` (a worker-side flush would only happen on the next event).
 """
 from __future__ import annotations
 

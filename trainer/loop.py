@@ -39,7 +39,7 @@ OUT_OF_MEMORY = "the GPU ran out of memory; choose a smaller batch size or train
 @dataclass(frozen=True)
 class LoopOptions:
     """How the loop reports, not what it learns: none of this changes the history."""
-    snapshot_every_s: float = 0.0      # 0 = only a final snapshot; the GUI asks for ~20 Hz
+    snapshot_every_s: float = 0.0      # 0 = only a final snapshot; the GUI asks for ~14 Hz
     boundary_resolution: int = 100     # grid cells per side of the decision-boundary image
     weights_max_params: int = 20_000   # larger models send no weights or neuron maps for the diagram
     neuron_resolution: int = 40        # grid cells per side of each hidden neuron's map

@@ -136,6 +136,28 @@ def test_curves_hold_one_point_per_epoch_and_mark_the_best(qtbot, spiral):
     assert x is None or len(x) == 0
 
 
+def test_curves_redraw_at_a_limited_rate_but_the_last_epochs_always_reach_the_screen(qtbot, spiral):
+    """Epochs that come too soon after a redraw wait for the next one, even when no more epochs come
+    (a paused run): the curves never stop short of the last epoch received."""
+    view = _show(qtbot, CurvesView())
+    view._throttle.interval_s = 1.0      # wide, so the second batch surely comes "too soon" on any machine
+    view.reset(spiral.exp)
+    view.on_started(spiral.started)
+
+    def drawn() -> int:
+        x, _ = view.curves["train_loss"].getOriginalDataset()
+        return 0 if x is None else len(x)
+
+    view.on_epochs(spiral.epochs[:10])
+    assert drawn() == 10                 # the first epochs of a run show at once
+    view.on_epochs(spiral.epochs[10:50])
+    view.on_new_best(NewBest(45, spiral.epochs[45].val_loss))
+    assert drawn() == 10 and not view.best_lines[0].isVisible()   # held back: no repaint yet...
+    assert len(view.data()["epoch"]) == 50 and view.best_epoch() == 45   # ...but recorded
+    qtbot.waitUntil(lambda: drawn() == 50, timeout=5000)   # ...and drawn when the interval is up
+    assert view.best_lines[0].isVisible() and view.best_lines[0].value() == 45
+
+
 def test_curves_take_missing_epochs_from_the_finished_history(qtbot, spiral):
     view = _show(qtbot, CurvesView())
     view.reset(spiral.exp)
