@@ -441,7 +441,9 @@ class MainWindow(QMainWindow):
         # torch, Qt and the window are a few hundred thousand objects that live as long as the app:
         # move them out of the collector's way, so a full collection during training takes ~1 ms
         # on the GUI thread instead of ~15 (a visible hitch, and GIL time the training waits for).
-        gc.freeze()
+        # Once per process: a later window (tests open many) would freeze the earlier ones' garbage.
+        if not gc.get_freeze_count():
+            gc.freeze()
 
     def start_warmup(self) -> None:
         """Import torch on a helper thread so the window shows first and Train starts at once."""
