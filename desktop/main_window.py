@@ -504,6 +504,8 @@ class MainWindow(QMainWindow):
         # new run's first snapshot (~70 ms) replaces them, and Train does not repaint a whole diagram.
         self._sync_views(exp)
         self._set_status(epoch="starting…", loss="", acc="", speed="", device="")
+        # Replaces "Ready: press Train" (or the last run's result) for as long as this run lasts.
+        self.statusBar().showMessage(f"Training {exp.name or 'the network'}: Space pauses, Esc stops.")
         self.session.start(exp, paused_after_first=paused_after_first)
         self._update_actions()
 
@@ -629,6 +631,7 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str) -> None:
         self.progress.hide()
         self._set_status(epoch="failed")
+        self.statusBar().showMessage("Training failed (the message says why).", 20000)
         dialogs.show_error(self, "Training failed", message)
 
     def _on_ended(self) -> None:

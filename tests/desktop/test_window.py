@@ -143,8 +143,11 @@ def test_step_pause_resume_stop_from_the_toolbar(qtbot, window):
     qtbot.waitUntil(lambda: len(window.session.history) == 1, timeout=TIMEOUT)
     assert window.session.state == "paused" and window.pause_action.text() == "Resume"
     assert not window.dataset_panel.isEnabled() and not window.train_action.isEnabled()
+    assert window.statusBar().currentMessage().startswith("Training spiral")   # not "Ready: press Train"
     window.step_action.trigger()
     qtbot.waitUntil(lambda: len(window.session.history) == 2, timeout=TIMEOUT)
+    # The status bar redraws at most 4 times a second; paused, it still catches up with the last epoch.
+    qtbot.waitUntil(lambda: "epoch 2 / 100,000" in window.status_text(), timeout=TIMEOUT)
     window.pause_action.trigger()                                 # resume
     assert window.session.state == "running" and window.pause_action.text() == "Pause"
     qtbot.waitUntil(lambda: len(window.session.history) > 20, timeout=TIMEOUT)
@@ -181,6 +184,7 @@ def test_an_exception_in_the_worker_reaches_a_dialog_and_the_next_train_works(tr
     with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
         window.train()
     assert window.dialogs_shown == [("Training failed", "KeyError: 'weights'")]
+    assert window.statusBar().currentMessage().startswith("Training failed")
     assert window.train_action.isEnabled()
     monkeypatch.undo()
     fin = train_window(window)
