@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject
 from trainer.presets import load_preset
 
 from . import gui
-from .common import emit, median, note, r
+from .common import emit, median, note, r, training_eps
 
 EPOCHS = 2000
 PAIRS = 6
@@ -64,7 +64,7 @@ def run(window, quick: bool = False) -> None:
     def still() -> None:
         session_module.SNAPSHOT_EVERY_S = 0.0
         try:
-            eps_off.append(gui.training_eps(gui.train_in_window(window, exp)))
+            eps_off.append(training_eps(gui.train_in_window(window, exp)))
         finally:
             session_module.SNAPSHOT_EVERY_S = live_every
 

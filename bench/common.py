@@ -7,7 +7,10 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:   # not imported: trainer/__init__ tunes the environment this module records first
+    from trainer.events import Finished
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_ROOT = (REPO / ".." / "shared" / "datasets").resolve()
@@ -21,6 +24,17 @@ ISOLATION_VARS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STA
 
 class BenchError(RuntimeError):
     """A benchmark could not run (the app refused or failed a run); the message says why."""
+
+
+def training_eps(fin: Finished) -> float:
+    """Epochs per second of the training part, timed in the loop itself (data loading excluded).
+
+    EpochEnd.seconds counts from the end of the run's set-up, just before Started, to the end of that
+    epoch's validation: the same span the plain loops time (from their first epoch to their last).
+    """
+    if not fin.history:
+        raise BenchError("the run recorded no epoch")
+    return len(fin.history) / fin.history[-1]["seconds"]
 
 
 def isolate() -> Path:

@@ -14,7 +14,6 @@ from trainer.config import Experiment
 from trainer.events import Finished
 
 from .common import BenchError, note
-from .loop import training_eps  # noqa: F401  (re-exported: one way to time a run)
 
 
 def application():

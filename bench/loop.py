@@ -21,7 +21,7 @@ from trainer.events import Finished
 from trainer.loop import LoopOptions, pick_device, train
 from trainer.presets import load_preset
 
-from .common import REPO, BenchError, emit, learner_env, median, note, r
+from .common import REPO, BenchError, emit, learner_env, median, note, r, training_eps
 
 
 @dataclass(frozen=True)
@@ -59,16 +59,6 @@ def headless(exp: Experiment) -> Finished:
         raise BenchError(f"{exp.name} ended without a result")
     return fin
 
-
-def training_eps(fin: Finished) -> float:
-    """Epochs per second of the training part, timed in the loop itself (data loading excluded).
-
-    EpochEnd.seconds counts from the end of the run's set-up, just before Started, to the end of that
-    epoch's validation: the same span the plain loops time (from their first epoch to their last).
-    """
-    if not fin.history:
-        raise BenchError("the run recorded no epoch")
-    return len(fin.history) / fin.history[-1]["seconds"]
 
 
 class PlainLoops:

@@ -1,19 +1,12 @@
 """TrainingSession: runs `trainer.loop.train` on a QThread and re-emits its events as Qt signals.
 
-The idea is superqt's GeneratorWorker, kept small: a worker QObject moved to a
-QThread iterates the training generator; cooperative control (stop / pause /
-step) goes through `trainer.control.Control`, which the loop checks between
-batches, so nothing is ever killed. Errors become a `failed(str)` signal.
-
-The worker never emits per event: it appends to a deque (thread-safe in
-CPython) and a GUI-thread timer drains it every 80-90 ms. That caps the views
-at ~12 frames a second however fast epochs run, loses no EpochEnd, and still
-delivers the last epoch of a Step at once even though the worker is then blocked
-in `Control.wait()` (a worker-side flush would only happen on the next event).
+The thread, the deque and the draining timer are desktop.runner.ThreadRunner's.
+This module decides what one drain is: a frame. The timer ticks every 80-90 ms,
+so the views update at ~12 frames a second however fast epochs run; every
+EpochEnd is delivered, the other events of a frame are coalesced to the newest.
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
 import math
@@ -21,14 +14,15 @@ import time
 import weakref
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from trainer.config import ConfigError, Experiment
+from trainer.config import Experiment
 from trainer.control import Control
 from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Finished, NewBest, Snapshot,
                             Started)
 
-log = logging.getLogger(__name__)
+from .runner import EventSource, ThreadRunner, count_running
+from .runner import error_message  # noqa: F401  (the views and dialogs import it from here)
 
 # Each flush is one frame: the views update and repaint once. Painting holds the GIL the training
 # thread needs (PySide6 keeps it while Qt calls the Python paint methods), so frames are few and paced:
@@ -42,62 +36,18 @@ SNAPSHOT_EVERY_S = 0.07
 # snapshots carry only the boundary. A diagram update costs several boundary repaints.
 DIAGRAM_EVERY_S = 0.5
 
-_threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
-
 
 def running_threads() -> int:
     """How many training threads are still running, in every session (tests check it is 0)."""
-    count = 0
-    for thread in list(_threads):
-        try:
-            count += bool(thread.isRunning())
-        except RuntimeError:  # its C++ side is gone: not running
-            pass
-    return count
+    return count_running(TrainingSession.registry)
 
 
-def error_message(exc: BaseException) -> str:
-    """The text a user sees: our own errors as they are, anything else with its type."""
-    from trainer.checkpoint import CheckpointError
-    from trainer.mnist import DataError
-    known: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError)
-    try:
-        from trainer.loop import TrainingError
-        known += (TrainingError,)
-    except Exception:  # torch itself failed to import; report that below
-        pass
-    if isinstance(exc, known):
-        return str(exc)
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class _Worker(QObject):
-    """Lives on the training thread; iterates the generator into a shared deque."""
-
-    def __init__(self, experiment: Experiment, control: Control, sink: collections.deque):
-        super().__init__()
-        self.experiment = experiment
-        self.control = control
-        self.sink = sink
-        self.error: str | None = None
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            from trainer.loop import LoopOptions, train
-            options = LoopOptions(snapshot_every_s=SNAPSHOT_EVERY_S)
-            for event in train(self.experiment, self.control, options):
-                self.sink.append(event)
-        except BaseException as exc:  # noqa: BLE001 -- every failure must reach the GUI, not kill the thread
-            self.error = error_message(exc)
-            log.error("training failed: %s", self.error, exc_info=True)
-        finally:
-            QThread.currentThread().quit()
-
-
-class TrainingSession(QObject):
+class TrainingSession(ThreadRunner):
     """One training run at a time, driven from the GUI thread; see docs/gui-contract."""
+
+    registry: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+    label = "training"
+    log = logging.getLogger(__name__)
 
     started = Signal(object)        # trainer.events.Started
     epochs = Signal(object)         # list[EpochEnd], every epoch exactly once, in order
@@ -111,20 +61,13 @@ class TrainingSession(QObject):
     ended = Signal()                # the thread is done, whatever happened (after finished / failed)
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._queue: collections.deque = collections.deque()
-        self._thread: QThread | None = None
-        self._worker: _Worker | None = None
-        self._control = Control()
+        super().__init__(FLUSH_MS, parent)
         self._state = "idle"
         self.experiment: Experiment | None = None
         self.result: Finished | None = None
         self.history: list[EpochEnd] = []     # every EpochEnd of the current / last run
         self.emits = 0                        # signal batches sent, for the rate checks in bench/
         self._model_cache: tuple[int, Any] | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(FLUSH_MS)
-        self._timer.timeout.connect(self._flush)
         self._cpu_at_flush = 0.0               # the GUI thread's CPU clock at the last flush
         self._diagram_t = -math.inf            # when weights / neuron maps were last emitted
         self._diagram: Snapshot | None = None  # the newest snapshot whose weights are not shown yet
@@ -133,10 +76,6 @@ class TrainingSession(QObject):
     @property
     def state(self) -> str:
         return self._state
-
-    def is_running(self) -> bool:
-        """True from start() until the worker thread has ended (paused counts as running)."""
-        return self._thread is not None
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
@@ -152,29 +91,13 @@ class TrainingSession(QObject):
         self.result = None
         self.history = []
         self._model_cache = None
-        self._queue.clear()
         self._diagram_t, self._diagram = -math.inf, None
-        self._control = Control()
+        control = Control()
         if paused_after_first:
-            self._control.step()
-        thread = QThread()
-        thread.setObjectName("np-training")
-        worker = _Worker(experiment, self._control, self._queue)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
-        _threads.add(thread)
-        self._timer.setInterval(FLUSH_MS)
+            control.step()
         self._cpu_at_flush = time.thread_time()
-        self._timer.start()
-        thread.start()
+        self._launch(_training(experiment), control, "np-training")
         self._set_state("paused" if paused_after_first else "running")
-
-    def stop(self) -> None:
-        """Ask the loop to stop; it does within one batch, then sends Finished(reason='stopped')."""
-        if self.is_running():
-            self._control.stop()
 
     def pause(self) -> None:
         if self.is_running():
@@ -192,28 +115,8 @@ class TrainingSession(QObject):
             self._control.step()
             self._set_state("paused")
 
-    def wait(self, timeout_ms: int = 30_000) -> bool:
-        """Block until the worker thread has ended; True when it has (or none was running)."""
-        thread = self._thread
-        if thread is None:
-            return True
-        return thread.wait(max(0, int(timeout_ms)))
-
-    def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop and wait for the thread (window closing); emits nothing more."""
-        thread = self._thread
-        if thread is None:
-            return True
-        self._control.stop()
-        ok = thread.wait(max(0, int(timeout_ms)))
-        if ok:
-            self._timer.stop()
-            self._queue.clear()
-            self._thread = self._worker = None
-            self._state = "idle"
-        else:
-            log.warning("the training thread did not stop within %d ms", timeout_ms)
-        return ok
+    def _after_shutdown(self) -> None:
+        self._state = "idle"   # the window is closing: no signal
 
     # -- results ----------------------------------------------------------------------
     def model(self):
@@ -239,8 +142,7 @@ class TrainingSession(QObject):
             return
         started = new_best = snap = prog = div = fin = None
         epochs: list[EpochEnd] = []
-        while self._queue:
-            ev = self._queue.popleft()
+        for ev in self._take():
             if isinstance(ev, EpochEnd):
                 epochs.append(ev)
             elif isinstance(ev, Snapshot):
@@ -301,19 +203,20 @@ class TrainingSession(QObject):
         self._cpu_at_flush = cpu
         self._timer.setInterval(int(min(max(frame_ms / GUI_SHARE, FLUSH_MS), MAX_FLUSH_MS)))
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None or worker is None:   # shutdown() already cleaned up
-            return
-        thread.wait()           # finished is emitted just before run() returns; be sure it has
-        self._flush()
-        self._timer.stop()
-        self._thread = self._worker = None
+    def _ended(self, error: str | None) -> None:
         self._set_state("idle")
-        if worker.error is not None:
-            self.failed.emit(worker.error)
+        if error is not None:
+            self.failed.emit(error)
         self.ended.emit()
+
+
+def _training(experiment: Experiment) -> EventSource:
+    """The loop as the worker iterates it, with the session's live-picture rate."""
+    def source(control: Control):
+        from trainer.loop import LoopOptions, train   # on the worker thread; tests may replace train
+        # SNAPSHOT_EVERY_S read per run: bench/boundary.py turns the live pictures off through it.
+        yield from train(experiment, control, LoopOptions(snapshot_every_s=SNAPSHOT_EVERY_S))
+    return source
 
 
 def wait_until(predicate, timeout_s: float) -> bool:
