@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 import weakref
 from typing import Any
@@ -32,8 +31,8 @@ GUI_SHARE = 0.15          # the views may use this share of the time; training k
 # A boundary a little more often than frames, so every frame has a new one (12.5 Hz, above the 10 the
 # eye wants); each costs the worker a grid through the model and the GUI thread a repaint.
 SNAPSHOT_EVERY_S = 0.07
-# Weights and neuron maps (the network diagram, the neuron view) go out at most this often; the other
-# snapshots carry only the boundary. A diagram update costs several boundary repaints.
+# Weights and neuron maps (the network diagram, the neuron view) come at most this often, and whenever a
+# run pauses; the other snapshots carry only the boundary. A diagram update costs several boundary repaints.
 DIAGRAM_EVERY_S = 0.5
 
 
@@ -69,8 +68,6 @@ class TrainingSession(ThreadRunner):
         self.emits = 0                        # signal batches sent, for the rate checks in bench/
         self._model_cache: tuple[int, Any] | None = None
         self._cpu_at_flush = 0.0               # the GUI thread's CPU clock at the last flush
-        self._diagram_t = -math.inf            # when weights / neuron maps were last emitted
-        self._diagram: Snapshot | None = None  # the newest snapshot whose weights are not shown yet
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -91,7 +88,6 @@ class TrainingSession(ThreadRunner):
         self.result = None
         self.history = []
         self._model_cache = None
-        self._diagram_t, self._diagram = -math.inf, None
         control = Control()
         if paused_after_first:
             control.step()
@@ -135,18 +131,16 @@ class TrainingSession(ThreadRunner):
     def _flush(self) -> None:
         """Drain what the worker produced since the last tick and emit it, coalesced."""
         if not self._queue:
-            if self._diagram is not None and time.perf_counter() - self._diagram_t >= DIAGRAM_EVERY_S:
-                # The last weights of a paused (or slow) run still reach the diagram; the boundary
-                # already shows a newer picture than this snapshot's.
-                self.snapshot.emit(self._diagram_only(self._diagram))
             return
-        started = new_best = snap = prog = div = fin = None
+        started = new_best = snap = diagram = prog = div = fin = None
         epochs: list[EpochEnd] = []
         for ev in self._take():
             if isinstance(ev, EpochEnd):
                 epochs.append(ev)
             elif isinstance(ev, Snapshot):
                 snap = ev
+                if ev.weights or ev.neurons:
+                    diagram = ev
             elif isinstance(ev, (BatchProgress, DataProgress)):
                 prog = ev
             elif isinstance(ev, NewBest):
@@ -169,27 +163,15 @@ class TrainingSession(ThreadRunner):
         if new_best is not None:
             self.newBest.emit(new_best)
         if snap is not None:
-            self.snapshot.emit(self._paced(snap, final=fin is not None))
+            if diagram is not None and diagram is not snap:
+                # The loop sends weights twice a second; a newer boundary in the same frame must not drop them.
+                snap = dataclasses.replace(snap, weights=diagram.weights, neurons=diagram.neurons)
+            self.snapshot.emit(snap)
         if div is not None:
             self.diverged.emit(div)
         if fin is not None:
             self.result = fin
             self.finished.emit(fin)
-
-    def _paced(self, snap: Snapshot, final: bool) -> Snapshot:
-        """The snapshot whole when the diagram is due (or the run ends), else its boundary alone."""
-        if not (snap.weights or snap.neurons):
-            return snap
-        now = time.perf_counter()
-        if final or now - self._diagram_t >= DIAGRAM_EVERY_S:
-            self._diagram_t, self._diagram = now, None
-            return snap
-        self._diagram = snap
-        return dataclasses.replace(snap, weights=(), neurons=())
-
-    def _diagram_only(self, snap: Snapshot) -> Snapshot:
-        self._diagram_t, self._diagram = time.perf_counter(), None
-        return dataclasses.replace(snap, boundary=None, curve=None)
 
     def _pace(self) -> None:
         """Space the frames so the GUI thread's work stays within GUI_SHARE of the time.
@@ -215,7 +197,8 @@ def _training(experiment: Experiment) -> EventSource:
     def source(control: Control):
         from trainer.loop import LoopOptions, train   # on the worker thread; tests may replace train
         # SNAPSHOT_EVERY_S read per run: bench/boundary.py turns the live pictures off through it.
-        yield from train(experiment, control, LoopOptions(snapshot_every_s=SNAPSHOT_EVERY_S))
+        yield from train(experiment, control, LoopOptions(snapshot_every_s=SNAPSHOT_EVERY_S,
+                                                          diagram_every_s=DIAGRAM_EVERY_S))
     return source
 
 
@@ -231,8 +214,7 @@ def wait_until(predicate, timeout_s: float) -> bool:
     return True
 
 
-def snapshot_of(model, experiment: Experiment, splits, resolution: int = 100, neuron_resolution: int = 40,
-                max_params: int = 20_000) -> Snapshot | None:
+def snapshot_of(model, experiment: Experiment, splits, max_params: int = 20_000) -> Snapshot | None:
     """A Snapshot of a model that was not trained here (a loaded checkpoint), as the loop draws one.
 
     Runs on the GUI thread: only for the small 1-D / 2-D models whose pictures cost milliseconds.
@@ -240,40 +222,11 @@ def snapshot_of(model, experiment: Experiment, splits, resolution: int = 100, ne
     if splits is None or splits.input_dim > 2:
         return None
     import numpy as np
-    import torch
-    from torch import nn
 
-    from trainer.models import linear_layers, param_count
-    x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
-    lo, hi = x.min(axis=0) - 0.3, x.max(axis=0) + 0.3
-    small = param_count(model) <= max_params
-    weights = tuple((m.weight.detach().cpu().numpy().copy(), m.bias.detach().cpu().numpy().copy())
-                    for m in linear_layers(model)) if small else ()
+    from trainer.config import resolved_loss
+    from trainer.models import param_count
+    from trainer.plane import Plane, extent_of
+    plane = Plane(extent_of(np.concatenate([splits.x_train, splits.x_val, splits.x_test])))
     model.eval()
-    with torch.no_grad():
-        if splits.input_dim == 1:
-            extent = (float(lo[0]), float(hi[0]), 0.0, 0.0)
-            xs = torch.linspace(extent[0], extent[1], 100)
-            ys = model(xs[:, None])[:, 0]
-            return Snapshot(0, extent=extent, curve=(xs.numpy(), ys.numpy()), weights=weights)
-        extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-
-        def grid(res: int) -> torch.Tensor:
-            gy, gx = torch.meshgrid(torch.linspace(extent[2], extent[3], res),
-                                    torch.linspace(extent[0], extent[1], res), indexing="ij")
-            return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-
-        out = model(grid(resolution))
-        probs = torch.cat([1 - out, out], dim=1) if splits.task == "binary" else torch.softmax(out, dim=1)
-        boundary = probs.reshape(resolution, resolution, -1).numpy()
-        neurons = []
-        if small:
-            h = grid(neuron_resolution)
-            modules = list(model)
-            for i, module in enumerate(modules[:-1]):
-                h = module(h)
-                if isinstance(module, nn.Linear) and i < len(modules) - 2:
-                    after = modules[i + 1]
-                    shown = after(h) if not isinstance(after, (nn.Linear, nn.Dropout, nn.BatchNorm1d)) else h
-                    neurons.append(shown.reshape(neuron_resolution, neuron_resolution, -1).numpy())
-    return Snapshot(0, boundary=boundary, extent=extent, weights=weights, neurons=tuple(neurons))
+    return plane.snapshot(model, 0, resolved_loss(experiment), splits.input_dim,
+                          diagram=param_count(model) <= max_params)

@@ -27,6 +27,7 @@ from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
                      Started, Stopped)
 from .models import build_loss, build_model, build_optimizer, count_params, linear_layers, param_count
+from .plane import Plane, diagram_weights, extent_of
 
 
 class TrainingError(RuntimeError):
@@ -40,6 +41,8 @@ OUT_OF_MEMORY = "the GPU ran out of memory; choose a smaller batch size or train
 class LoopOptions:
     """How the loop reports, not what it learns: none of this changes the history."""
     snapshot_every_s: float = 0.0      # 0 = only a final snapshot; the GUI asks for ~14 Hz
+    diagram_every_s: float = 0.0       # weights and neuron maps at most this often (0 = in every snapshot);
+                                       # always in the final snapshot and in one taken when a run pauses
     boundary_resolution: int = 100     # grid cells per side of the decision-boundary image
     weights_max_params: int = 20_000   # larger models send no weights or neuron maps for the diagram
     neuron_resolution: int = 40        # grid cells per side of each hidden neuron's map
@@ -135,14 +138,17 @@ class _Run:
         self.best_state: dict[str, torch.Tensor] | None = None
         # Every parameter and buffer (BatchNorm's running stats too): a NaN batch poisons both.
         self.modules = list(self.model.modules())
+        self.small = param_count(self.model) <= options.weights_max_params   # small enough to diagram
         self.live_state = list(self.model.state_dict().values())
         self.last_good = [t.detach().clone() for t in self.live_state]
         self.float_state = [t for t in self.live_state if t.is_floating_point()]
         # BCELoss raises on NaN inputs (a device assert on CUDA), so binary runs check outputs first.
         self.check_outputs = isinstance(self.criterion, nn.BCELoss)
-        self.extent = _extent(splits) if splits.input_dim <= 2 else None
+        self.plane = Plane(extent_of(np.concatenate([splits.x_train, splits.x_val, splits.x_test])), device,
+                           options.boundary_resolution, options.neuron_resolution) if splits.input_dim <= 2 else None
         self.t0 = time.perf_counter()
-        self.last_snapshot = -math.inf
+        self.last_snapshot = self.last_diagram = -math.inf
+        self.diagram_epoch = -1   # the epoch whose weights were last sent
 
     def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
@@ -184,9 +190,9 @@ class _Run:
                 self.best_val_loss, self.best_epoch = val_loss, epoch
                 self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
                 yield NewBest(epoch, val_loss)
-            if self.options.snapshot_every_s > 0 and \
-                    time.perf_counter() - self.last_snapshot >= self.options.snapshot_every_s:
-                yield self._snapshot(epoch)
+            now = time.perf_counter()
+            if self.options.snapshot_every_s > 0 and now - self.last_snapshot >= self.options.snapshot_every_s:
+                yield self._snapshot(epoch, diagram=now - self.last_diagram >= self.options.diagram_every_s)
             self.control.epoch_done()
             if t.patience and epoch - self.best_epoch >= t.patience:
                 reason = "early_stopped"
@@ -203,6 +209,7 @@ class _Run:
         self._mode(training=True)
         n = len(self.x_train)
         if n_batches == 1:
+            yield from self._before_pause()
             if self.control.wait():
                 return None
             outputs = model(self.x_train)
@@ -218,6 +225,7 @@ class _Run:
         total_correct = torch.zeros((), device=self.device)   # float: BCE's counts are floats
         last_report = time.perf_counter()
         for b in range(n_batches):
+            yield from self._before_pause()
             if self.control.wait():
                 return None
             idx = order[b * batch:(b + 1) * batch]
@@ -297,66 +305,31 @@ class _Run:
         torch._foreach_copy_(self.live_state, self.last_good)
 
     # -- what the outside sees ------------------------------------------------------
-    def _snapshot(self, epoch: int) -> Snapshot:
+    def _snapshot(self, epoch: int, diagram: bool = True) -> Snapshot:
+        """The pictures at `epoch`; `diagram` adds the weights and neuron maps (when the model is small)."""
         self.last_snapshot = time.perf_counter()
-        boundary = curve = None
-        neurons: tuple[np.ndarray, ...] = ()
-        small = param_count(self.model) <= self.options.weights_max_params
-        self.model.eval()
-        with torch.no_grad():
-            if self.splits.input_dim == 2 and self.extent is not None:
-                boundary = self._boundary()
-                if small:
-                    neurons = self._neurons()
-            elif self.splits.input_dim == 1 and self.extent is not None:
-                xs = torch.linspace(self.extent[0], self.extent[1], 100, device=self.device)
-                ys = self.model(xs[:, None])[:, 0]
-                curve = (xs.cpu().numpy(), ys.cpu().numpy())
-            weights = ()
-            if small:
-                weights = tuple((m.weight.detach().cpu().numpy().copy(), m.bias.detach().cpu().numpy().copy())
-                                for m in linear_layers(self.model))
-        return Snapshot(epoch, boundary=boundary, extent=self.extent, curve=curve, weights=weights,
-                        neurons=neurons)
+        if diagram:
+            self.last_diagram, self.diagram_epoch = self.last_snapshot, epoch
+        self._mode(training=False)
+        diagram = diagram and self.small
+        if self.plane is None:   # more than two inputs: nothing to draw over a plane
+            return Snapshot(epoch, weights=diagram_weights(self.model) if diagram else ())
+        return self.plane.snapshot(self.model, epoch, self.head, self.splits.input_dim, diagram)
 
-    def _grid(self, res: int) -> torch.Tensor:
-        """(res*res, 2) points over the extent, row-major from ymin to ymax."""
-        xmin, xmax, ymin, ymax = self.extent
-        xs = torch.linspace(xmin, xmax, res, device=self.device)
-        ys = torch.linspace(ymin, ymax, res, device=self.device)
-        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-        return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-
-    def _boundary(self) -> np.ndarray:
-        """(H, W, C) class probabilities on a grid over the extent; binary gives C = 2."""
-        res = self.options.boundary_resolution
-        outputs = self.model(self._grid(res))
-        if self.head == "bce":
-            probs = _probabilities(outputs, self.head)
-        else:  # softmax along the short class axis is ~7x slower than along a transposed view's long one
-            probs = torch.softmax(outputs.t(), dim=0).t()
-        return probs.reshape(res, res, -1).cpu().numpy()
-
-    def _neurons(self) -> tuple[np.ndarray, ...]:
-        """Each hidden Linear layer's output after the activation that follows it, over the plane."""
-        res = self.options.neuron_resolution
-        h = self._grid(res)
-        maps = []
-        modules = list(self.model)
-        for i, module in enumerate(modules[:-1]):  # the last Linear is the output head
-            h = module(h)
-            if isinstance(module, nn.Linear) and i < len(modules) - 2:
-                after = modules[i + 1]
-                shown = after(h) if not isinstance(after, (nn.Linear, nn.Dropout, nn.BatchNorm1d)) else h
-                maps.append(shown.reshape(res, res, -1).cpu().numpy())
-        return tuple(maps)
+    def _before_pause(self) -> Iterator[Snapshot]:
+        """A run about to wait on a pause (or after a Step) shows its current weights first: the
+        live snapshots leave them out most of the time, and a learner studies a paused diagram."""
+        last = len(self.history) - 1
+        if self.control.paused and self.options.snapshot_every_s > 0 and last >= 0 and self.diagram_epoch != last:
+            yield self._snapshot(last)
+            self._mode(training=True)
 
     def _finish(self, reason: str, epochs_run: int) -> Iterator[Event]:
         if self.exp.train.restore_best and self.best_state is not None and reason != "diverged":
             self.model.load_state_dict(self.best_state)
         self.model.eval()
         metrics_ = self.test_metrics()
-        if self.extent is not None:
+        if self.plane is not None:
             yield self._snapshot(max(epochs_run - 1, 0))
         state = {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
         extra: dict[str, Any] = {"norm": list(self.splits.norm)}
@@ -398,16 +371,6 @@ def _probabilities(outputs: torch.Tensor, head: str) -> torch.Tensor:
     if head == "bce":  # the model already ends in Sigmoid
         return torch.cat([1 - outputs, outputs], dim=1)
     return torch.softmax(outputs, dim=1)
-
-
-def _extent(splits: Splits) -> tuple[float, float, float, float]:
-    """The input plane the data spans, padded by 0.3 as the seed pads its plot."""
-    x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
-    if splits.input_dim == 1:
-        lo, hi = float(x.min()), float(x.max())
-        return lo - 0.3, hi + 0.3, 0.0, 0.0
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    return float(lo[0] - 0.3), float(hi[0] + 0.3), float(lo[1] - 0.3), float(hi[1] + 0.3)
 
 
 def run_to_end(experiment: Experiment, control: Control | None = None,

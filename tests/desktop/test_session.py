@@ -141,3 +141,39 @@ def test_shutdown_mid_run_leaves_no_thread(qtbot, session):
     assert session.shutdown(30_000)
     assert running_threads() == 0
     assert not session.is_running() and session.state == "idle"
+
+
+def test_a_newer_boundary_in_the_same_frame_keeps_the_diagrams_weights(qtbot, session, monkeypatch):
+    """The loop sends weights twice a second; a boundary-only snapshot right after must not drop them."""
+    import trainer.loop
+    from trainer.events import EpochEnd, Snapshot
+    weights = ((np.ones((3, 2), np.float32), np.zeros(3, np.float32)),)
+    neurons = (np.zeros((4, 4, 3), np.float32),)
+    old, new = np.full((2, 2, 3), 0.25, np.float32), np.full((2, 2, 3), 0.75, np.float32)
+
+    def two_snapshots_at_once(*args, **kwargs):
+        yield EpochEnd(0, 1.0, 1.0, 50.0, 50.0, 0.01)
+        yield Snapshot(0, boundary=old, extent=(0, 1, 0, 1), weights=weights, neurons=neurons)
+        yield EpochEnd(1, 0.9, 0.9, 60.0, 60.0, 0.02)
+        yield Snapshot(1, boundary=new, extent=(0, 1, 0, 1))
+        yield Finished(reason="completed", epochs_run=2, best_epoch=1, best_val_loss=0.9, history=[], metrics={},
+                       state={}, params=9, device="cpu", seconds=0.02)
+
+    monkeypatch.setattr(trainer.loop, "train", two_snapshots_at_once)
+    got = _collect(session)
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT):
+        session.start(_short("xor-mlp"))
+    last = got["snapshot"][-1]
+    assert last.epoch == 1 and last.boundary is new
+    assert any(s.weights is weights and s.neurons is neurons for s in got["snapshot"])
+
+
+def test_a_live_run_updates_the_diagram_twice_a_second_and_ends_with_it(qtbot, session):
+    got = _collect(session)
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT) as blocker:
+        session.start(_short("spiral", **{"train.epochs": 2000, "train.patience": 0}))
+    seconds = blocker.args[0].seconds
+    with_diagram = [s for s in got["snapshot"] if s.weights and s.neurons]
+    assert len(got["snapshot"]) > len(with_diagram) >= 2
+    assert len(with_diagram) <= seconds / 0.5 + 2      # the loop's pace, plus the first and the final one
+    assert with_diagram[-1] is got["snapshot"][-1] and with_diagram[-1].epoch == 1999

@@ -138,6 +138,41 @@ def test_events_carry_numbers_and_numpy_never_tensors():
     assert sum(isinstance(e, BatchProgress) for e in events) == 2 * 14
 
 
+DIAGRAM_RARELY = LoopOptions(snapshot_every_s=1e-9, progress_every_s=0.0, diagram_every_s=1e9)
+
+
+def test_live_snapshots_leave_the_diagram_out_between_its_updates_but_the_last_has_it(trained_batches):
+    events = list(train(minibatch_moons(epochs=6, batch_size=0), options=DIAGRAM_RARELY))
+    snaps = [e for e in events if isinstance(e, Snapshot)]
+    assert len(snaps) == 7 and all(s.boundary is not None for s in snaps)   # 6 live + the final one
+    with_diagram = [s.epoch for s in snaps if s.weights and s.neurons]
+    assert with_diagram == [0, 5]                     # the first live one and the final one
+    assert all(s.weights == () and s.neurons == () for s in snaps[1:-1])
+    model = trained_batches.models[0]
+    np.testing.assert_array_equal(snaps[-1].weights[0][0], model[0].weight.detach().numpy())
+
+
+@pytest.mark.parametrize("batch_size", [0, 10], ids=["fullbatch", "minibatch"])
+def test_a_paused_run_first_shows_its_current_weights(trained_batches, batch_size):
+    """A learner studies the diagram of a paused run: it must show the last epoch, not one from 0.5 s ago."""
+    control = Control()
+    events, params_at = [], {}
+    for event in train(minibatch_moons(epochs=10, batch_size=batch_size), control, DIAGRAM_RARELY):
+        events.append(event)
+        if isinstance(event, Snapshot):   # the loop is suspended here: its weights are the snapshot's
+            params_at[id(event)] = [p.detach().numpy().copy() for p in trained_batches.models[0].parameters()]
+        if isinstance(event, EpochEnd) and event.epoch == 3:
+            control.pause()
+            remote(control, lambda: (time.sleep(0.3), control.stop()))
+    stopped = next(i for i, e in enumerate(events) if isinstance(e, Stopped))
+    snap = [e for e in events[:stopped] if isinstance(e, Snapshot)][-1]   # what the paused window shows
+    assert snap.epoch == 3 and snap.boundary is not None and len(snap.neurons) == 1
+    for (weight, bias), (w, b) in zip(snap.weights, zip(params_at[id(snap)][::2], params_at[id(snap)][1::2])):
+        np.testing.assert_array_equal(weight, w)
+        np.testing.assert_array_equal(bias, b)
+    assert events[stopped] == Stopped(4)
+
+
 @pytest.mark.slow
 def test_mnist_mlp_reaches_93_percent_on_the_real_data(mnist_root):
     exp = load_preset("mnist-mlp").with_overrides({"data.root": str(mnist_root)})
