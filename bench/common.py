@@ -81,10 +81,11 @@ def percentile(values: Iterable[float], q: float) -> float:
     return float(np.percentile(np.asarray(data, dtype=float), q)) if data else 0.0
 
 
-def rss_mb() -> float:
-    """This process's resident memory now (Linux /proc; ru_maxrss elsewhere is a peak, not a level)."""
+def rss_mb(pid: int | str = "self") -> float:
+    """A process's resident memory now, this one by default (Linux /proc; elsewhere only this process's
+    ru_maxrss, a peak, not a level)."""
     try:
-        with open("/proc/self/status", encoding="ascii") as f:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024.0

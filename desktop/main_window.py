@@ -446,7 +446,11 @@ class MainWindow(QMainWindow):
             gc.freeze()
 
     def start_warmup(self) -> None:
-        """Import torch on a helper thread so the window shows first and Train starts at once."""
+        """Start the training process and import torch on a helper thread, so the window shows first
+        and Train starts at once. (This process still needs torch: the pad, the lessons, checkpoints.)"""
+        if self.session.in_process:
+            from .process import POOL
+            POOL.prestart()
         if self._torch_ready.is_set():   # imported already (a test, a benchmark): seconds at most once
             _warm_torch()
             self.torch_loaded()
@@ -944,11 +948,8 @@ def _warm_torch() -> None:
     warm-up thread, it is neither in the first Train nor left outside gc.freeze() in torch_loaded(),
     where its ~150,000 objects would make every later full collection a 50 ms stall.
     """
-    import trainer.loop  # noqa: F401  (torch, torch.nn, the optimizers)
-    import torch
-    weight = torch.zeros(1, requires_grad=True)
-    weight.grad = torch.zeros(1)
-    torch.optim.Adam([weight], fused=True).step()
+    from trainer.worker import warm_up   # what the training process does first, too
+    warm_up()
 
 
 __all__ = ["MainWindow"]

@@ -20,28 +20,12 @@ from typing import Any, Callable, Iterable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Slot
 
-from trainer.config import ConfigError
 from trainer.control import Control
+from trainer.errors import error_message
 
 log = logging.getLogger(__name__)
 
 EventSource = Callable[[Control], Iterable[Any]]
-
-
-def error_message(exc: BaseException) -> str:
-    """The text a user sees: our own errors as they are, anything else with its type."""
-    from trainer.checkpoint import CheckpointError
-    from trainer.mnist import DataError
-    known: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError)
-    try:
-        from trainer.loop import TrainingError
-        known += (TrainingError,)
-    except Exception:  # torch itself failed to import; report that below
-        pass
-    if isinstance(exc, known):
-        return str(exc)
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def count_running(threads: "weakref.WeakSet[QThread]") -> int:

@@ -47,6 +47,9 @@ class TrainingSession(ThreadRunner):
     registry: "weakref.WeakSet[QThread]" = weakref.WeakSet()
     label = "training"
     log = logging.getLogger(__name__)
+    # Train in a child process (desktop/process.py): the window's drawing then costs the training
+    # nothing. False trains on the QThread itself (tests that replace trainer.loop.train use it).
+    in_process = True
 
     started = Signal(object)        # trainer.events.Started
     epochs = Signal(object)         # list[EpochEnd], every epoch exactly once, in order
@@ -88,11 +91,16 @@ class TrainingSession(ThreadRunner):
         self.result = None
         self.history = []
         self._model_cache = None
-        control = Control()
+        if self.in_process:
+            from .process import RemoteControl
+            control: Control = RemoteControl()
+            source = _relayed(experiment)
+        else:
+            control, source = Control(), _training(experiment)
         if paused_after_first:
             control.step()
         self._cpu_at_flush = time.thread_time()
-        self._launch(_training(experiment), control, "np-training")
+        self._launch(source, control, "np-training")
         self._set_state("paused" if paused_after_first else "running")
 
     def pause(self) -> None:
@@ -192,13 +200,25 @@ class TrainingSession(ThreadRunner):
         self.ended.emit()
 
 
+def _options():
+    from trainer.loop import LoopOptions
+    # Read per run: bench/boundary.py turns the live pictures off through SNAPSHOT_EVERY_S.
+    return LoopOptions(snapshot_every_s=SNAPSHOT_EVERY_S, diagram_every_s=DIAGRAM_EVERY_S)
+
+
 def _training(experiment: Experiment) -> EventSource:
-    """The loop as the worker iterates it, with the session's live-picture rate."""
+    """The loop on the worker thread itself, with the session's live-picture rate."""
     def source(control: Control):
-        from trainer.loop import LoopOptions, train   # on the worker thread; tests may replace train
-        # SNAPSHOT_EVERY_S read per run: bench/boundary.py turns the live pictures off through it.
-        yield from train(experiment, control, LoopOptions(snapshot_every_s=SNAPSHOT_EVERY_S,
-                                                          diagram_every_s=DIAGRAM_EVERY_S))
+        from trainer.loop import train   # on the worker thread; tests may replace train
+        yield from train(experiment, control, _options())
+    return source
+
+
+def _relayed(experiment: Experiment) -> EventSource:
+    """The loop in a child process; the worker thread relays its events."""
+    def source(control):
+        from .process import relay
+        yield from relay(experiment, _options(), control)
     return source
 
 

@@ -6,6 +6,10 @@ if __name__ == "__main__":
     # Before anything else: a frozen child process (multiprocessing, DataLoader workers) must run
     # its task here instead of starting a second copy of the application.
     multiprocessing.freeze_support()
-    from desktop.app import main
+    from trainer.worker import FLAG
+    if sys.argv[1:2] == [FLAG]:   # desktop/process.py's training process: no Qt at all
+        from trainer.worker import main
+    else:
+        from desktop.app import main
 
     sys.exit(main())

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import pickle
 import re
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -226,6 +228,7 @@ def test_a_worker_failing_mid_run_reaches_a_dialog_and_the_log_and_the_next_trai
                 raise RuntimeError("simulated fault after epoch 3")
 
     monkeypatch.setattr(trainer.loop, "train", failing)
+    monkeypatch.setattr(window.session, "in_process", False)   # the replaced train() runs on the QThread
     window.apply_experiment(_short("xor-mlp", **{"train.epochs": 50}))
     with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
         assert window.train()
@@ -241,6 +244,71 @@ def test_a_worker_failing_mid_run_reaches_a_dialog_and_the_log_and_the_next_trai
 
 
 # -- lifecycle ---------------------------------------------------------------------------------------
+MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+               "t10k-labels-idx1-ubyte")
+
+
+def test_a_failure_inside_the_training_process_reaches_a_dialog_and_the_log_and_the_next_train_works(
+        train_window, qtbot, window, log_file, tmp_path):
+    """The real path: the run fails in the child (a damaged MNIST file), the message and traceback come back."""
+    assert window.session.in_process
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in MNIST_NAMES:
+        (raw / f"{name}.gz").write_bytes(b"not gzip at all")
+    window.apply_experiment(_short("mnist-mlp", **{"train.epochs": 1, "data.root": str(tmp_path)}))
+    with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
+        assert window.train()
+    damaged = str(raw / "train-images-idx3-ubyte.gz")
+    assert window.dialogs_shown == [("Training failed", f"{damaged}: damaged gzip file (Not a gzipped file "
+                                                         "(b'no')); replace it with a fresh copy")]
+    logged = log_file.read_text(encoding="utf-8")
+    assert "training failed in the training process" in logged
+    assert "Traceback" in logged and "in load_mnist" in logged             # the child's own traceback
+    fin = train_window(window, _short("xor-mlp", **{"train.epochs": 30}))
+    assert fin.reason == "completed" and len(window.dialogs_shown) == 1
+
+
+def test_a_training_process_killed_mid_run_is_a_dialog_and_the_next_train_starts_a_new_one(
+        train_window, qtbot, window):
+    from desktop.process import POOL
+    window.apply_experiment(_short("spiral", **{"train.epochs": 1_000_000, "train.patience": 0}))
+    assert window.train()
+    qtbot.waitUntil(lambda: len(window.session.history) > 2, timeout=TIMEOUT)
+    busy = set(_child_pids()) - set(POOL.idle_pids())
+    assert len(busy) == 1
+    killed = busy.pop()
+    with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
+        os.kill(killed, signal.SIGKILL)            # as the kernel's out-of-memory killer would
+    assert window.dialogs_shown == [("Training failed", "the training process stopped unexpectedly (killed by "
+                                                         "signal 9); the run is lost. Press Train to start a new one.")]
+    assert window.train_action.isEnabled() and window.session.state == "idle"
+    fin = train_window(window, _short("xor-mlp", **{"train.epochs": 30}))
+    assert fin.reason == "completed" and len(window.dialogs_shown) == 1
+    children = _child_pids()
+    assert killed not in children and children    # the dead one was reaped; a live one trained
+    assert all(_alive(pid) for pid in children)
+
+
+def _child_pids() -> list[int]:
+    """This process's children that run trainer.worker (read from /proc)."""
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()) and b"trainer.worker" in cmdline:
+            pids.append(int(status.parent.name))
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    return state != "Z"
+
+
 def test_train_and_stop_pressed_100_times_leave_no_thread(train_window, qtbot, window):
     window.apply_experiment(_short("xor-mlp", **{"train.epochs": 1_000_000}))
     threads = threading.active_count()

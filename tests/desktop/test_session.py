@@ -99,7 +99,9 @@ def test_pause_then_stop(qtbot, session):
 
 
 def test_a_failing_run_reports_and_the_next_one_works(qtbot, session, monkeypatch):
+    """On the session's own thread (in_process False), where a replaced trainer.loop.train is what runs."""
     import trainer.loop
+    session.in_process = False
 
     def boom(*args, **kwargs):
         yield from ()
@@ -146,6 +148,7 @@ def test_shutdown_mid_run_leaves_no_thread(qtbot, session):
 def test_a_newer_boundary_in_the_same_frame_keeps_the_diagrams_weights(qtbot, session, monkeypatch):
     """The loop sends weights twice a second; a boundary-only snapshot right after must not drop them."""
     import trainer.loop
+    session.in_process = False   # the replaced train() runs on the session's thread
     from trainer.events import EpochEnd, Snapshot
     weights = ((np.ones((3, 2), np.float32), np.zeros(3, np.float32)),)
     neurons = (np.zeros((4, 4, 3), np.float32),)

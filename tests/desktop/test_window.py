@@ -180,6 +180,7 @@ def test_an_exception_in_the_worker_reaches_a_dialog_and_the_next_train_works(tr
         raise KeyError("weights")
 
     monkeypatch.setattr(trainer.loop, "train", broken)
+    monkeypatch.setattr(window.session, "in_process", False)   # the replaced train() runs on the QThread
     window.apply_experiment(_short("xor-mlp", **{"train.epochs": 20}))
     with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
         window.train()
