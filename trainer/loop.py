@@ -27,6 +27,7 @@ from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
                      Started, Stopped)
 from .models import build_loss, build_model, build_optimizer, count_params, linear_layers, param_count
+from .dropout import prefetch_masks
 from .plane import Plane, diagram_weights, extent_of
 
 
@@ -126,6 +127,13 @@ class _Run:
         self.head = resolved_loss(exp)
         torch.manual_seed(exp.train.seed)
         self.model = build_model(exp).to(device)
+        n_train = len(splits.x_train)
+        self.batch = exp.train.batch_size if 0 < exp.train.batch_size < n_train else n_train
+        self.n_batches = math.ceil(n_train / self.batch)
+        # Right after the model's initial weights: from here on only dropout draws from torch's generator.
+        self.masks = prefetch_masks(self.model, splits.input_dim,
+                                    [min(self.batch, n_train - b * self.batch) for b in range(self.n_batches)],
+                                    exp.train.epochs) if device.type == "cpu" else None
         self.criterion = build_loss(exp)
         self.optimizer = build_optimizer(exp, self.model.parameters())
         self.shuffle = torch.Generator().manual_seed(exp.train.seed)
@@ -160,10 +168,18 @@ class _Run:
 
     # -- the loop ------------------------------------------------------------------
     def events(self) -> Iterator[Event]:
+        if self.masks is None:
+            yield from self._events()
+            return
+        self.masks.start()
+        try:
+            yield from self._events()
+        finally:
+            self.masks.close()
+
+    def _events(self) -> Iterator[Event]:
         t = self.exp.train
-        n_train = len(self.x_train)
-        batch = t.batch_size if 0 < t.batch_size < n_train else n_train
-        n_batches = math.ceil(n_train / batch)
+        batch, n_batches = self.batch, self.n_batches
         params = param_count(self.model)
         yield Started(self.task, self.splits.input_dim, self.splits.n_classes, *self.splits.sizes,
                       params=params, device=str(self.device), epochs=t.epochs, batches_per_epoch=n_batches)
