@@ -165,32 +165,27 @@ class RemoteControl(Control):
         with self._remote_lock:
             self._remote = None
 
-    def _forward(self, command: str) -> None:
-        if self._remote is not None:
-            try:
-                self._remote.send((command,))
-            except OSError:   # the child has gone; the relay reports it
-                pass
-
     def stop(self) -> None:
-        with self._remote_lock:
-            super().stop()
-            self._forward("stop")
+        self._press("stop")
 
     def pause(self) -> None:
-        with self._remote_lock:
-            super().pause()
-            self._forward("pause")
+        self._press("pause")
 
     def resume(self) -> None:
-        with self._remote_lock:
-            super().resume()
-            self._forward("resume")
+        self._press("resume")
 
     def step(self) -> None:
+        self._press("step")
+
+    def _press(self, command: str) -> None:
+        """The button on this control, then on the child's (when one has the run)."""
         with self._remote_lock:
-            super().step()
-            self._forward("step")
+            getattr(Control, command)(self)
+            if self._remote is not None:
+                try:
+                    self._remote.send((command,))
+                except OSError:   # the child has gone; the relay reports it
+                    pass
 
 
 def relay(experiment: Experiment, options: Any, control: RemoteControl) -> Iterator[Any]:
