@@ -40,6 +40,7 @@ from .views.neurons import NeuronView
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "spiral"
+DIAGRAM_DELAY_MS = 8   # a diagram update waits this long after its frame (see _on_snapshot)
 
 
 def icon(name: str) -> QIcon:
@@ -119,6 +120,11 @@ class MainWindow(QMainWindow):
         self.network = NetworkView()
         self.neurons = NeuronView()
         self.views = (self.curves, self.boundary, self.network, self.neurons)
+        self._diagram_pending = None            # a snapshot whose weights wait for their own turn
+        self._diagram_timer = QTimer(self)
+        self._diagram_timer.setSingleShot(True)
+        self._diagram_timer.setInterval(DIAGRAM_DELAY_MS)
+        self._diagram_timer.timeout.connect(self._show_diagram)
         self.boundary.pointAdded.connect(self._on_point_added)
         self.boundary.pointRemoved.connect(self._on_point_removed)
         self.network.neuronClicked.connect(self._on_neuron_clicked)
@@ -310,13 +316,40 @@ class MainWindow(QMainWindow):
         s.started.connect(self._on_started)
         s.epochs.connect(self._on_epochs)
         s.newBest.connect(lambda ev: [v.on_new_best(ev) for v in self.views])
-        s.snapshot.connect(lambda ev: [v.on_snapshot(ev) for v in self.views])
+        s.snapshot.connect(self._on_snapshot)
         s.progress.connect(self._on_progress)
         s.diverged.connect(self._on_diverged)
         s.finished.connect(self._on_finished)
         s.failed.connect(self._on_failed)
         s.stateChanged.connect(lambda _state: self._update_actions())
         s.ended.connect(self._on_ended)
+
+    def _on_snapshot(self, ev) -> None:
+        diagram = (self.network, self.neurons)
+        for view in self.views:
+            if view not in diagram:
+                view.on_snapshot(ev)
+        if not (ev.weights or ev.neurons):
+            for view in diagram:
+                view.on_snapshot(ev)
+            return
+        # A diagram update (weights, ~100 neuron thumbnails, then their repaint: 10-20 ms while the
+        # training process shares the cores) is a frame's biggest piece. It comes a few milliseconds
+        # after the boundary and curves are painted, so that timers and input are handled in between
+        # and the window never blocks for both at once (bench/stall.py's worst frames were these).
+        self._diagram_pending = ev
+        self._diagram_timer.start()
+
+    def _show_diagram(self) -> None:
+        ev, self._diagram_pending = self._diagram_pending, None
+        self._diagram_timer.stop()
+        if ev is not None:
+            for view in (self.network, self.neurons):
+                view.on_snapshot(ev)
+
+    def diagram_pending(self) -> bool:
+        """True for the few milliseconds a diagram update waits after its frame (tests wait it out)."""
+        return self._diagram_pending is not None
 
     # -- the experiment -----------------------------------------------------------------
     def current_experiment(self) -> Experiment:
@@ -500,6 +533,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _start(self, exp: Experiment, paused_after_first: bool) -> None:
+        self._show_diagram()     # the last run's final weights, if they were still waiting
         self._eps_ref = None
         self._diverged = None
         self.curves.reset(exp)

@@ -49,13 +49,14 @@ def _no_thread_left(qapp):
 
 @pytest.fixture
 def train_window(qtbot):
-    """train(window, exp=None): apply `exp` when given, press Train, return the run's Finished event."""
+    """train(window, exp=None): apply `exp` when given, press Train, return the run's Finished event
+    once the window has drawn the end of the run (the diagram's last weights come a few ms later)."""
     def train(window, exp=None, timeout: int = 300_000):
         if exp is not None:
             window.apply_experiment(exp)
         with qtbot.waitSignal(window.session.finished, timeout=timeout) as blocker:
             assert window.train()
-        qtbot.waitUntil(lambda: not window.session.is_running(), timeout=timeout)
+        qtbot.waitUntil(lambda: not window.session.is_running() and not window.diagram_pending(), timeout=timeout)
         return blocker.args[0]
     return train
 

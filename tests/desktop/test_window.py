@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from desktop import settings
+from desktop.views.network import line_widths
 from desktop.session import running_threads
 from trainer.config import Experiment
 from trainer.presets import load_preset, names
@@ -135,6 +136,24 @@ def test_spiral_trains_to_completion(train_window, qtbot, window):
     assert fin.metrics["test_accuracy"] > 80
     assert window.network.line_widths()                  # the diagram got the trained weights
     assert window.save_model_action.isEnabled()
+
+
+def test_the_diagram_takes_new_weights_in_its_own_turn_after_the_boundary(train_window, qtbot, window):
+    """A diagram update waits a few ms after its frame (the window stays responsive); then it shows them."""
+    from trainer.events import Snapshot
+    from trainer.loop import LoopOptions, train
+    exp = _short("spiral", **{"train.epochs": 20, "train.patience": 0})
+    train_window(window, exp)
+    shown, picture = window.network.line_widths(), window.boundary.image()
+    early = [e for e in train(exp, None, LoopOptions(snapshot_every_s=1e-9)) if isinstance(e, Snapshot)][1]
+    window.session.snapshot.emit(early)
+    assert not np.array_equal(window.boundary.image(), picture)                           # the boundary at once
+    assert window.diagram_pending()
+    assert all(np.array_equal(a, b) for a, b in zip(window.network.line_widths(), shown))   # not yet
+    qtbot.waitUntil(lambda: not window.diagram_pending(), timeout=5_000)
+    now = window.network.line_widths()
+    assert not all(np.array_equal(a, b) for a, b in zip(now, shown))                     # the early weights
+    np.testing.assert_allclose(now[0], line_widths(early.weights[0][0]))
 
 
 def test_step_pause_resume_stop_from_the_toolbar(qtbot, window):
