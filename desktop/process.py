@@ -94,13 +94,12 @@ class ProcessPool:
     def __init__(self) -> None:
         self._idle: list[TrainingProcess] = []
         self._lock = threading.Lock()
-        self.started = 0      # children started in this process's life (tests count restarts)
 
     def prestart(self) -> None:
         """Start a child now, so its imports are done before the first Train."""
         with self._lock:
             if not any(p.alive() for p in self._idle):
-                self._idle.append(self._start())
+                self._idle.append(TrainingProcess())
 
     def acquire(self) -> TrainingProcess:
         with self._lock:
@@ -109,7 +108,7 @@ class ProcessPool:
                 if proc.alive():
                     return proc
                 proc.close()
-            return self._start()
+            return TrainingProcess()
 
     def release(self, proc: TrainingProcess) -> None:
         with self._lock:
@@ -127,10 +126,6 @@ class ProcessPool:
             idle, self._idle = self._idle, []
         for proc in idle:
             proc.close()
-
-    def _start(self) -> TrainingProcess:
-        self.started += 1
-        return TrainingProcess()
 
 
 POOL = ProcessPool()

@@ -180,3 +180,13 @@ def test_a_live_run_updates_the_diagram_twice_a_second_and_ends_with_it(qtbot, s
     assert len(got["snapshot"]) > len(with_diagram) >= 2
     assert len(with_diagram) <= seconds / 0.5 + 2      # the loop's pace, plus the first and the final one
     assert with_diagram[-1] is got["snapshot"][-1] and with_diagram[-1].epoch == 1999
+
+
+def test_where_no_training_process_can_start_the_run_trains_on_the_thread(qtbot, session, monkeypatch, caplog):
+    import desktop.process
+    monkeypatch.setattr(desktop.process, "worker_command", lambda: ["/nonexistent/neural-playground-worker"])
+    monkeypatch.setattr(desktop.process, "POOL", desktop.process.ProcessPool())   # no warm child to reuse
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT) as blocker:
+        session.start(_short("xor-mlp", **{"train.epochs": 1500}))
+    assert blocker.args[0].metrics["test_accuracy"] == 100.0
+    assert "could not start a training process" in caplog.text and "training in the app's own process" in caplog.text
