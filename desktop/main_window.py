@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.network = NetworkView()
         self.neurons = NeuronView()
         self.views = (self.curves, self.boundary, self.network, self.neurons)
+        self._diagram_views = (self.network, self.neurons)
         self._diagram_pending = None            # a snapshot whose weights wait for their own turn
         self._diagram_timer = QTimer(self)
         self._diagram_timer.setSingleShot(True)
@@ -325,12 +326,11 @@ class MainWindow(QMainWindow):
         s.ended.connect(self._on_ended)
 
     def _on_snapshot(self, ev) -> None:
-        diagram = (self.network, self.neurons)
         for view in self.views:
-            if view not in diagram:
+            if view not in self._diagram_views:
                 view.on_snapshot(ev)
         if not (ev.weights or ev.neurons):
-            for view in diagram:
+            for view in self._diagram_views:
                 view.on_snapshot(ev)
             return
         # A diagram update (weights, ~100 neuron thumbnails, then their repaint: 10-20 ms while the
@@ -344,7 +344,7 @@ class MainWindow(QMainWindow):
         ev, self._diagram_pending = self._diagram_pending, None
         self._diagram_timer.stop()
         if ev is not None:
-            for view in (self.network, self.neurons):
+            for view in self._diagram_views:
                 view.on_snapshot(ev)
 
     def diagram_pending(self) -> bool:

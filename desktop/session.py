@@ -234,19 +234,17 @@ def wait_until(predicate, timeout_s: float) -> bool:
     return True
 
 
-def snapshot_of(model, experiment: Experiment, splits, max_params: int = 20_000) -> Snapshot | None:
+def snapshot_of(model, experiment: Experiment, splits) -> Snapshot | None:
     """A Snapshot of a model that was not trained here (a loaded checkpoint), as the loop draws one.
 
     Runs on the GUI thread: only for the small 1-D / 2-D models whose pictures cost milliseconds.
     """
     if splits is None or splits.input_dim > 2:
         return None
-    import numpy as np
-
     from trainer.config import resolved_loss
+    from trainer.loop import LoopOptions
     from trainer.models import param_count
     from trainer.plane import Plane, extent_of
-    plane = Plane(extent_of(np.concatenate([splits.x_train, splits.x_val, splits.x_test])))
     model.eval()
-    return plane.snapshot(model, 0, resolved_loss(experiment), splits.input_dim,
-                          diagram=param_count(model) <= max_params)
+    return Plane(extent_of(splits)).snapshot(model, 0, resolved_loss(experiment), splits.input_dim,
+                                             diagram=param_count(model) <= LoopOptions().weights_max_params)

@@ -26,8 +26,8 @@ from .control import Control
 from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
                      Started, Stopped)
-from .models import build_loss, build_model, build_optimizer, count_params, linear_layers, param_count
 from .dropout import prefetch_masks
+from .models import build_loss, build_model, build_optimizer, count_params, linear_layers, param_count
 from .plane import Plane, diagram_weights, extent_of
 
 
@@ -152,7 +152,7 @@ class _Run:
         self.float_state = [t for t in self.live_state if t.is_floating_point()]
         # BCELoss raises on NaN inputs (a device assert on CUDA), so binary runs check outputs first.
         self.check_outputs = isinstance(self.criterion, nn.BCELoss)
-        self.plane = Plane(extent_of(np.concatenate([splits.x_train, splits.x_val, splits.x_test])), device,
+        self.plane = Plane(extent_of(splits), device,
                            options.boundary_resolution, options.neuron_resolution) if splits.input_dim <= 2 else None
         self.t0 = time.perf_counter()
         self.last_snapshot = self.last_diagram = -math.inf

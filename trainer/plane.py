@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data import Splits
 from .events import Snapshot
 from .models import linear_layers
 
@@ -128,8 +129,9 @@ def _neuron_outputs(model: nn.Sequential) -> tuple[int, ...]:
     return tuple(shown)
 
 
-def extent_of(x: np.ndarray) -> tuple[float, float, float, float]:
-    """The input plane the data spans, padded by 0.3 as the seed pads its plot (1-D: y is 0, 0)."""
+def extent_of(splits: Splits) -> tuple[float, float, float, float]:
+    """The input plane all of the data spans, padded by 0.3 as the seed pads its plot (1-D: y is 0, 0)."""
+    x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
     if x.ndim == 1 or x.shape[1] == 1:
         lo, hi = float(x.min()), float(x.max())
         return lo - 0.3, hi + 0.3, 0.0, 0.0
