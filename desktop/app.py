@@ -14,7 +14,6 @@ import logging.handlers
 import multiprocessing
 import os
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -242,23 +241,17 @@ def _leave(code: int) -> NoReturn:
 
 def save_screenshot(window, path: Path) -> bool:
     """Grab the window to a small PNG (a 256-colour dithered palette when Pillow is there), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from trainer.atomic import atomic_path
     image = window.grab().toImage()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
     try:
-        ok = _save_small_png(image, Path(tmp))
-        if ok:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)        # mkstemp makes it private; a screenshot is not
-            os.replace(tmp, path)
-            log.info("screenshot saved to %s (%d bytes)", path, path.stat().st_size)
-        else:
-            log.error("could not write the screenshot %s", path)
-        return ok
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        with atomic_path(path) as tmp:
+            if not _save_small_png(image, tmp):
+                raise OSError("the image could not be encoded as PNG")
+    except OSError as exc:
+        log.error("could not write the screenshot %s: %s", path, exc)
+        return False
+    log.info("screenshot saved to %s (%d bytes)", path, path.stat().st_size)
+    return True
 
 
 def _save_small_png(image, path: Path) -> bool:

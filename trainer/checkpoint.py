@@ -2,17 +2,15 @@
 
 One file, written with torch.save and read back with `weights_only=True`, so
 loading never unpickles arbitrary objects. The experiment, history and metrics
-travel as JSON text inside it. Writes go to a temp file that `os.replace`
-moves into place, so a crash mid-save leaves the previous file intact.
+travel as JSON text inside it. Saves go through `atomic.atomic_write`, so a crash
+mid-save leaves the previous file intact.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import pickle
 import re
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .atomic import atomic_write
 from .config import ConfigError, Experiment
 from .events import Finished
 from .models import model_from_state
@@ -73,7 +72,6 @@ def save_state(path: str | os.PathLike, experiment: Experiment, state: dict[str,
                history: list[dict[str, Any]], metrics: dict[str, Any],
                norm: tuple[float, float] = (0.0, 1.0)) -> Path:
     target = _file_for(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -83,17 +81,7 @@ def save_state(path: str | os.PathLike, experiment: Experiment, state: dict[str,
         "norm": [float(norm[0]), float(norm[1])],
         "state_dict": {k: torch.as_tensor(np.asarray(v)).clone() for k, v in state.items()},
     }
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(target, lambda f: torch.save(payload, f))
 
 
 def load(path: str | os.PathLike) -> Checkpoint:

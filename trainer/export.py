@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from textwrap import dedent
 
+from .atomic import atomic_write
 from .config import (FUSED_OPTIMIZERS, Experiment, LayerSpec, count_params, input_dim, n_classes, output_units,
                      resolved_loss, task_of)
 from .data import GATES
@@ -60,7 +60,7 @@ def render_script(experiment: Experiment) -> str:
 
 
 def write_script(experiment: Experiment, path: str | os.PathLike[str]) -> Path:
-    """Write the script atomically (temp file + os.replace) and return its path."""
+    """Write the script atomically (atomic.atomic_write) and return its path."""
     target = Path(path).expanduser()
     text = render_script(experiment)
     if target.is_dir():
@@ -69,18 +69,9 @@ def write_script(experiment: Experiment, path: str | os.PathLike[str]) -> Path:
     if not folder.is_dir():
         raise ExportError(f"{target}: the folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+        return atomic_write(target, text)
     except OSError as exc:
-        raise ExportError(f"{target}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)   # mkstemp makes 0600; a script is an ordinary readable file
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"{target}: cannot write there ({exc.strerror})") from None
-    return target
+        raise ExportError(f"{target}: cannot write there ({exc.strerror or exc})") from None
 
 
 # -- deciding ---------------------------------------------------------------------

@@ -298,7 +298,7 @@ def test_a_save_killed_at_any_moment_leaves_the_previous_checkpoint_loadable(tmp
     assert len(rounds) == 6
     reference = {k: torch.from_numpy((np.arange(v.numel(), dtype=np.float32).reshape(v.shape) % 97) / 97)
                  for k, v in build_model(exp).state_dict().items()}
-    temp_name = re.compile(r"^\.model\.pt\.[^/]+\.tmp$")
+    temp_name = re.compile(r"^\.model\.[^/]+\.pt$")    # atomic_path: .<stem>.<random><suffix>
     for r in rounds:
         folder = Path(r["folder"])
         ck = checkpoint.load(folder)                       # the last complete save, whole
