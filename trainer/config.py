@@ -19,12 +19,30 @@ DATASETS = ("linear", "and", "or", "xor", "spiral", "circles", "moons", "blobs",
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "identity")
 LAYER_KINDS = ("linear", "activation", "dropout", "batchnorm")
 LOSSES = ("auto", "bce", "cross_entropy", "mse")
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop")
-FUSED_OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")   # torch has a fused step for these (CPU and CUDA)
 DEVICES = ("auto", "cpu", "cuda")
 MNIST_SUBSETS = ("seed", "full")
 NORMALIZATIONS = ("none", "standard")
 INITS = ("default", "zeros")
+
+
+@dataclass(frozen=True)
+class OptimizerKind:
+    """One choice of optim.name: everything the trainer, the exported script and the dock need to know."""
+    name: str               # the value of optim.name
+    label: str              # what the Optimizer dock shows
+    torch_class: str        # torch.optim.<torch_class>
+    takes_momentum: bool    # passes optim.momentum to the constructor
+    fused: bool             # torch has a fused step for it (CPU and CUDA)
+
+
+OPTIMIZER_TABLE: dict[str, OptimizerKind] = {kind.name: kind for kind in (
+    OptimizerKind("sgd", "SGD", "SGD", takes_momentum=False, fused=True),
+    OptimizerKind("momentum", "SGD + momentum", "SGD", takes_momentum=True, fused=True),
+    OptimizerKind("adam", "Adam", "Adam", takes_momentum=False, fused=True),
+    OptimizerKind("adamw", "AdamW", "AdamW", takes_momentum=False, fused=True),
+    OptimizerKind("rmsprop", "RMSprop", "RMSprop", takes_momentum=True, fused=False),
+)}
+OPTIMIZERS = tuple(OPTIMIZER_TABLE)
 
 
 class ConfigError(ValueError):
@@ -413,5 +431,6 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 __all__ = ["ConfigError", "DataSpec", "LayerSpec", "ModelSpec", "OptimSpec", "TrainSpec",
-           "Experiment", "SCHEMA", "validate", "task_of", "n_classes", "input_dim",
+           "Experiment", "SCHEMA", "OptimizerKind", "OPTIMIZER_TABLE", "OPTIMIZERS", "validate", "task_of",
+           "n_classes", "input_dim",
            "resolved_loss", "output_units", "count_params", "parse_override", "replace"]

@@ -17,7 +17,7 @@ from string import Template
 from textwrap import dedent
 
 from .atomic import atomic_write
-from .config import (FUSED_OPTIMIZERS, Experiment, LayerSpec, count_params, input_dim, n_classes, output_units,
+from .config import (OPTIMIZER_TABLE, Experiment, LayerSpec, count_params, input_dim, n_classes, output_units,
                      resolved_loss, task_of)
 from .data import GATES
 from .mnist import MEAN as MNIST_MEAN, STD as MNIST_STD, SUBSETS as MNIST_SUBSETS, resolve_root
@@ -28,7 +28,6 @@ ONE_THREAD_BELOW = 2_000_000
 GATE_TITLES = {"and": "AND", "or": "OR", "xor": "XOR"}
 _ACTIVATIONS = {"relu": "nn.ReLU()", "leaky_relu": "nn.LeakyReLU()", "tanh": "nn.Tanh()",
                 "sigmoid": "nn.Sigmoid()", "gelu": "nn.GELU()", "identity": "nn.Identity()"}
-_OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
 
 
 class ExportError(OSError):
@@ -490,12 +489,13 @@ def _model(plan: _Plan) -> str:
         lines = ["nn.Linear(1, 1),   # y = w * x + b: the seed's w and b, kept inside a layer"]
     layers = "\n".join(f"    {line}" for line in lines)
     o = exp.optim
+    kind = OPTIMIZER_TABLE[o.name]
     args = [f"lr={_num(o.lr)}"]
-    if o.name in ("momentum", "rmsprop"):
+    if kind.takes_momentum:
         args.append(f"momentum={_num(o.momentum)}")
     args.append(f"weight_decay={_num(o.weight_decay)}")
     fused = ""
-    if o.name in FUSED_OPTIMIZERS:
+    if kind.fused:
         args.append("fused=True")
         fused = ("# fused=True does the whole update in one kernel instead of a dozen small steps per\n"
                  "# tensor: the same algorithm, faster (and the app does it too, so the numbers match).\n")
@@ -525,7 +525,7 @@ def _model(plan: _Plan) -> str:
 
         criterion = $criterion
         ${decay}${fused}optimizer = torch.optim.$opt(model.parameters(), $args)""",
-                 layers=layers, zeros=zeros, criterion=criterion, opt=_OPTIMIZERS[o.name],
+                 layers=layers, zeros=zeros, criterion=criterion, opt=kind.torch_class,
                  args=", ".join(args), decay=decay, fused=fused, seeded=seeded)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import FUSED_OPTIMIZERS, Experiment, LayerSpec, count_params, input_dim, output_units, resolved_loss  # noqa: F401
+from .config import OPTIMIZER_TABLE, Experiment, LayerSpec, count_params, input_dim, output_units, resolved_loss  # noqa: F401
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -69,27 +69,23 @@ def build_loss(exp: Experiment) -> nn.Module:
 
 def build_optimizer(exp: Experiment, params) -> torch.optim.Optimizer:
     o = exp.optim
+    kind = OPTIMIZER_TABLE[o.name]   # validate() rules out any other name
     params = list(params)
+    kwargs: dict = {"lr": o.lr}
+    if kind.takes_momentum:
+        kwargs["momentum"] = o.momentum
+    kwargs["weight_decay"] = o.weight_decay
     # One fused kernel per step instead of a dozen small operations per tensor: the same algorithm,
     # and the biggest single saving on small models. RMSprop has no fused form.
-    fused = {"fused": True} if fused_ok(o.name, params) else {}
-    if o.name == "sgd":
-        return torch.optim.SGD(params, lr=o.lr, weight_decay=o.weight_decay, **fused)
-    if o.name == "momentum":
-        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay, **fused)
-    if o.name == "adam":
-        return torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay, **fused)
-    if o.name == "adamw":
-        return torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay, **fused)
-    if o.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-    raise ValueError(f"unknown optimizer {o.name!r}")  # validate() rules this out
+    if fused_ok(o.name, params):
+        kwargs["fused"] = True
+    return getattr(torch.optim, kind.torch_class)(params, **kwargs)
 
 
 def fused_ok(name: str, params: list[torch.Tensor]) -> bool:
     """Whether torch has a fused step for this optimizer on these parameters' device."""
-    return name in FUSED_OPTIMIZERS and all(p.device.type in ("cpu", "cuda") and p.is_floating_point()
-                                            for p in params)
+    return OPTIMIZER_TABLE[name].fused and all(p.device.type in ("cpu", "cuda") and p.is_floating_point()
+                                               for p in params)
 
 
 def linear_layers(model: nn.Module) -> list[nn.Linear]:

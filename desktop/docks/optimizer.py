@@ -6,12 +6,10 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSlider, QSpinBox, QWidget
 
-from trainer.config import OptimSpec, TrainSpec
+from trainer.config import OPTIMIZER_TABLE, OptimSpec, TrainSpec
 
 from . import IntBox, NumberBox, Panel, compact, select, tip
 
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "adamw": "AdamW",
-                    "rmsprop": "RMSprop"}
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU"}
 LR_MIN, LR_MAX = 1e-6, 10.0
 TICKS_PER_DECADE = 10
@@ -26,8 +24,8 @@ class OptimizerPanel(Panel):
 
         self.name = QComboBox()
         compact(self.name)
-        for key, label in OPTIMIZER_LABELS.items():
-            self.name.addItem(label, key)
+        for kind in OPTIMIZER_TABLE.values():
+            self.name.addItem(kind.label, kind.name)
         tip(self.name, "The rule that turns gradients into weight updates")
 
         self.lr = NumberBox(1e-9, 1000.0, log_steps=True)
@@ -157,7 +155,8 @@ class OptimizerPanel(Panel):
             self.changed.emit()
 
     def _update_enabled(self) -> None:
-        self.momentum.setEnabled(self.name.currentData() in ("momentum", "rmsprop"))
+        kind = OPTIMIZER_TABLE.get(self.name.currentData())
+        self.momentum.setEnabled(kind is not None and kind.takes_momentum)
         self.batch.setEnabled(not self.full_batch.isChecked())
         self.restore_best.setEnabled(True)
 
