@@ -431,10 +431,10 @@ class MainWindow(QMainWindow):
             raise ConfigError("train.device", "no CUDA device was found on this machine; choose Automatic or CPU")
 
     def _param_count(self, exp: Experiment) -> int | None:
-        """Counted by arithmetic (trainer.config.count_params): no torch needed, so shown from the start."""
-        from trainer.config import count_params
+        """Counted by arithmetic (trainer.config.experiment_param_count): no torch needed, so shown from the start."""
+        from trainer.config import experiment_param_count
         try:
-            return count_params(exp)  # never build_model here: it would draw from a running training's RNG
+            return experiment_param_count(exp)  # never build_model here: it would draw from a running training's RNG
         except Exception as exc:  # noqa: BLE001 -- a count is not worth a crash
             log.warning("could not count the parameters: %s", exc)
             return None

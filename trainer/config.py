@@ -23,6 +23,10 @@ DEVICES = ("auto", "cpu", "cuda")
 MNIST_SUBSETS = ("seed", "full")
 NORMALIZATIONS = ("none", "standard")
 INITS = ("default", "zeros")
+# Training on the CPU uses one intra-op thread when parameters x rows per step is below this: hand-offs
+# between threads cost more than they save on tiny models. The exported script must do the same, since
+# the thread count can change the order in which floats are summed (loop._threads_for, export).
+ONE_THREAD_BELOW = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -308,8 +312,9 @@ def output_units(exp: Experiment) -> int:
     return 1 if resolved_loss(exp) in ("bce", "mse") else n_classes(exp.data)
 
 
-def count_params(exp: Experiment) -> int:
-    """The model's parameter count by arithmetic (as models.param_count(build_model(exp))).
+def experiment_param_count(exp: Experiment) -> int:
+    """The parameter count of the experiment's model, by arithmetic: what
+    models.param_count(build_model(exp)) gives, without building the model.
 
     Building a model draws its initial weights from torch's global generator, which a
     training running on another thread is using for dropout: counting must not disturb it.
@@ -433,4 +438,4 @@ def parse_override(text: str) -> tuple[str, Any]:
 __all__ = ["ConfigError", "DataSpec", "LayerSpec", "ModelSpec", "OptimSpec", "TrainSpec",
            "Experiment", "SCHEMA", "OptimizerKind", "OPTIMIZER_TABLE", "OPTIMIZERS", "validate", "task_of",
            "n_classes", "input_dim",
-           "resolved_loss", "output_units", "count_params", "parse_override", "replace"]
+           "resolved_loss", "output_units", "experiment_param_count", "ONE_THREAD_BELOW", "parse_override", "replace"]

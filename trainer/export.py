@@ -17,14 +17,11 @@ from string import Template
 from textwrap import dedent
 
 from .atomic import atomic_write
-from .config import (OPTIMIZER_TABLE, Experiment, LayerSpec, count_params, input_dim, n_classes, output_units,
-                     resolved_loss, task_of)
+from .config import (ONE_THREAD_BELOW, OPTIMIZER_TABLE, Experiment, LayerSpec, experiment_param_count, input_dim,
+                     n_classes, output_units, resolved_loss, task_of)
 from .data import GATES
 from .mnist import MEAN as MNIST_MEAN, STD as MNIST_STD, SUBSETS as MNIST_SUBSETS, resolve_root
 
-# The loop runs tiny models on one intra-op thread (loop._threads_for); the script must
-# too, because the thread count can change the order in which floats are summed.
-ONE_THREAD_BELOW = 2_000_000
 GATE_TITLES = {"and": "AND", "or": "OR", "xor": "XOR"}
 _ACTIVATIONS = {"relu": "nn.ReLU()", "leaky_relu": "nn.LeakyReLU()", "tanh": "nn.Tanh()",
                 "sigmoid": "nn.Sigmoid()", "gelu": "nn.GELU()", "identity": "nn.Identity()"}
@@ -78,7 +75,7 @@ def write_script(experiment: Experiment, path: str | os.PathLike[str]) -> Path:
 def _plan(exp: Experiment) -> _Plan:
     n_train = _train_rows(exp)
     batch = exp.train.batch_size if 0 < exp.train.batch_size < n_train else 0
-    return _Plan(exp, task_of(exp.data), resolved_loss(exp), n_train, batch, count_params(exp))
+    return _Plan(exp, task_of(exp.data), resolved_loss(exp), n_train, batch, experiment_param_count(exp))
 
 
 def _train_rows(exp: Experiment) -> int:

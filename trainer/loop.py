@@ -21,13 +21,13 @@ import torch
 from torch import nn
 
 from . import metrics
-from .config import Experiment, resolved_loss
+from .config import ONE_THREAD_BELOW, Experiment, experiment_param_count, resolved_loss
 from .control import Control
 from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
                      Started, Stopped)
 from .dropout import prefetch_masks
-from .models import build_loss, build_model, build_optimizer, count_params, linear_layers, param_count
+from .models import build_loss, build_model, build_optimizer, linear_layers, param_count
 from .plane import Plane, diagram_weights, extent_of
 
 
@@ -105,9 +105,9 @@ def _load_with_progress(experiment: Experiment, options: LoopOptions) -> Iterato
 def _threads_for(experiment: Experiment, splits: Splits, device: torch.device):
     """One intra-op thread for tiny models: thread hand-offs cost more than they save there."""
     before = torch.get_num_threads()
-    model_size = count_params(experiment) if device.type == "cpu" else 0
+    model_size = experiment_param_count(experiment) if device.type == "cpu" else 0
     rows = experiment.train.batch_size or len(splits.x_train)
-    if device.type == "cpu" and model_size * rows < 2_000_000:
+    if device.type == "cpu" and model_size * rows < ONE_THREAD_BELOW:
         torch.set_num_threads(1)
     try:
         yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import OPTIMIZER_TABLE, Experiment, LayerSpec, count_params, input_dim, output_units, resolved_loss  # noqa: F401
+from .config import OPTIMIZER_TABLE, Experiment, LayerSpec, input_dim, output_units, resolved_loss
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -60,6 +60,7 @@ def _module(layer: LayerSpec, width: int) -> tuple[nn.Module, int]:
 
 
 def param_count(model: nn.Module) -> int:
+    """Parameters of a built model; config.experiment_param_count gives the same from the experiment."""
     return sum(p.numel() for p in model.parameters())
 
 

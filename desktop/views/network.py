@@ -18,7 +18,7 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QLinear
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView,
                                QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
-from trainer.config import Experiment, count_params, input_dim, n_classes, output_units, task_of
+from trainer.config import Experiment, experiment_param_count, input_dim, n_classes, output_units, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
 
 from .colors import BLUE, INK, NEUTRAL, ORANGE, WHITE, class_color, diverging_rgba
@@ -75,7 +75,7 @@ def architecture(exp: Experiment) -> tuple[list[Layer], list[str], int]:
     lines.append(f"Linear {out}   ({(width + 1) * out:,} params) → {head}")
     cols += hidden
     cols.append(Layer("output", out, "output"))
-    return cols, lines, count_params(exp)
+    return cols, lines, experiment_param_count(exp)
 
 
 def line_widths(w: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from trainer.__main__ import summary
-from trainer.config import Experiment
+from trainer.config import ONE_THREAD_BELOW, Experiment
 from trainer.data import load
 from trainer.export import ExportError, render_script, write_script
 from trainer.loop import run_to_end
@@ -261,7 +261,7 @@ def test_optimizer_is_built_as_the_app_builds_it(name):
 def test_one_thread_exactly_when_the_loop_uses_one(overrides):
     exp = load_preset("spiral").with_overrides(overrides)
     rows = exp.train.batch_size or load(exp.data).sizes[0]
-    loop_uses_one = param_count(build_model(exp)) * rows < 2_000_000
+    loop_uses_one = param_count(build_model(exp)) * rows < ONE_THREAD_BELOW
     assert ("torch.set_num_threads(1)" in render_script(exp)) == loop_uses_one
 
 
