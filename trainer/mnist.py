@@ -73,11 +73,6 @@ def raw_folder(root: Path) -> Path:
     return candidates[0]
 
 
-def missing_message(root: Path, reason: str = "") -> str:
-    """What to tell a user when MNIST is not there: the folder and the four file names."""
-    return _missing(raw_folder(root), list(FILES), reason)
-
-
 def _missing(raw: Path, names: list[str], reason: str) -> str:
     why = f" ({reason})" if reason else ""
     if len(names) == len(FILES):

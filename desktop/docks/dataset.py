@@ -74,9 +74,6 @@ class PointsPreview(QWidget):
         self._drawn = None
         self.update()
 
-    def point_count(self) -> int:
-        return sum(len(x) for x, _, _ in self._parts)
-
     def paintEvent(self, event) -> None:  # noqa: N802
         ratio = self.devicePixelRatioF()
         key = (self.width(), self.height(), ratio)

@@ -49,11 +49,6 @@ _LUT = diverging_colormap().getLookupTable(0.0, 1.0, 256, alpha=False).astype(np
 _LUT32 = np.ascontiguousarray(np.concatenate([_LUT, np.full((256, 1), 255, np.uint8)], axis=1)).view(np.uint32).ravel()
 
 
-def diverging_lut() -> np.ndarray:
-    """(256, 3) uint8 lookup table of the diverging scale, for ImageItem.setLookupTable."""
-    return _LUT.copy()
-
-
 def diverging_rgba(values: np.ndarray, vmax: float = 1.0) -> np.ndarray:
     """Values in [-vmax, vmax] -> (..., 4) uint8 RGBA on the diverging scale (clipped)."""
     vmax = float(vmax) if vmax and np.isfinite(vmax) and vmax > 0 else 1.0
@@ -65,12 +60,6 @@ def diverging_rgba(values: np.ndarray, vmax: float = 1.0) -> np.ndarray:
     t *= 127.5
     np.rint(t, out=t)
     return _LUT32[t.astype(np.uint8).ravel()].view(np.uint8).reshape(t.shape + (4,))
-
-
-def weight_qcolor(w: float, wmax: float, alpha: int = 255) -> QColor:
-    """A weight's colour: its sign picks orange or blue, its size the strength."""
-    r, g, b, _ = diverging_rgba(np.array([w]), wmax)[0]
-    return QColor(int(r), int(g), int(b), alpha)
 
 
 def probability_rgba(probs: np.ndarray, strength: float = 0.62, discrete: bool = False) -> np.ndarray:

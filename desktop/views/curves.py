@@ -260,10 +260,6 @@ class CurvesView(QWidget):
         """Copies of the curves: epoch, train_loss, val_loss, train_acc, val_acc (NaN = none)."""
         return {name: self._hist.view(name).copy() for name in _COLUMNS}
 
-    def plot_items(self) -> dict[str, pg.PlotItem]:
-        """The two PlotItems, for pyqtgraph's exporters (ImageExporter, CSVExporter)."""
-        return {"loss": self.loss_plot, "accuracy": self.acc_plot}
-
     def plot_widget(self) -> pg.GraphicsLayoutWidget:
         """The widget holding both plots (export its scene to get both in one image)."""
         return self.graphics
