@@ -3,39 +3,17 @@
 The seed's generators (linear, AND/OR/XOR, the 3-arm spiral) are written as the
 seed writes them, so the same seed gives the same points. The playground shapes
 (circles, moons, blobs, two-spirals) follow the same shuffle-then-split recipe.
-MNIST lives in `trainer.mnist`.
+MNIST lives in `trainer.mnist`; `Splits` in `trainer.splits` (both modules use it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from .config import DataSpec, input_dim, n_classes, task_of
-
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Splits:
-    """Features are float32 (N, D); labels int64 (N,) for classes, float32 (N,) for regression."""
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    task: str
-    n_classes: int
-    input_dim: int
-    norm: tuple[float, float] = (0.0, 1.0)   # (mean, std) the inputs were normalised with
-    note: str = ""                           # e.g. "val = train" for the 4-point truth tables
-
-    @property
-    def sizes(self) -> tuple[int, int, int]:
-        return len(self.x_train), len(self.x_val), len(self.x_test)
-
+from .mnist import load_mnist
+from .splits import Progress, Splits
 
 GATES = {
     "and": [0, 0, 0, 1],
@@ -47,7 +25,6 @@ GATES = {
 def load(spec: DataSpec, progress: Progress | None = None, allow_download: bool = True) -> Splits:
     """The dataset a spec names, split; MNIST may download or extract (reported through progress)."""
     if spec.name == "mnist":
-        from .mnist import load_mnist
         return load_mnist(spec, progress=progress, allow_download=allow_download)
     if spec.name == "linear":
         x, y = linear(spec.seed, spec.n_samples, spec.noise)

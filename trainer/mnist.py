@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from .config import DataSpec
+from .splits import Progress, Splits
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -40,8 +41,6 @@ SUBSETS = {"seed": (5_000, 1_000), "full": (55_000, 5_000)}
 DOWNLOAD_BYTES = 9_912_422 + 28_881 + 1_648_877 + 4_542
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 _STALE_STAGING_S = 3600.0
-
-Progress = Callable[[str, int, int], None]
 
 
 class DataError(RuntimeError):
@@ -358,9 +357,8 @@ def features(images: np.ndarray, normalize: str) -> np.ndarray:
     return x
 
 
-def load_mnist(spec: DataSpec, progress: Progress | None = None, allow_download: bool = True):
+def load_mnist(spec: DataSpec, progress: Progress | None = None, allow_download: bool = True) -> Splits:
     """The seed's split: the first n_train training images train, the next n_val validate, all 10,000 test."""
-    from .data import Splits
     train_x, train_y, test_x, test_y = load_arrays(resolve_root(spec.root), progress, allow_download)
     n_train, n_val = SUBSETS[spec.mnist_subset]
     norm = (MEAN, STD) if spec.normalize == "standard" else (0.0, 1.0)
