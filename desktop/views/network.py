@@ -7,8 +7,6 @@ Models too big to draw line by line (MNIST) get a compact summary: one box per l
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,64 +16,18 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QLinear
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView,
                                QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
-from trainer.config import Experiment, experiment_param_count, input_dim, n_classes, output_units, task_of
+from trainer.config import Experiment, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
 
 from .colors import BLUE, INK, NEUTRAL, ORANGE, WHITE, class_color, diverging_rgba
+from .network_layout import MAX_ZOOM, NODE, Layer, architecture, grid, place
 
-NODE = 34.0            # a neuron's side, scene units
-CELL = 42.0            # node + gap
-GAP = 110.0            # horizontal space between layers, where the lines run
-# A wide layer wraps into a grid of this many rows; the choice that draws biggest in the widget wins,
-# so 100 units become 10 x 10 in a wide tab and 20 x 5 in a narrow dock.
-ROW_CHOICES = (8, 10, 12, 14, 16, 20, 25, 32, 40, 50, 64)
 LABEL_PT = 9.0         # label font size: labels keep their size whatever the diagram's zoom
 MAX_UNITS = 128        # wider layers (or more inputs) get the summary instead of the diagram
 MAX_PARAMS = 20_000    # the loop sends no weights above this (LoopOptions.weights_max_params)
 MAX_LINES = 250        # per layer gap; beyond it only the strongest weights are drawn (painting cost)
 MIN_WIDTH, MAX_WIDTH = 0.5, 5.0  # line width in pixels for |w| = 0 and the layer's largest |w|
-MAX_ZOOM = 1.6         # the diagram is never scaled up more than this (a 1-1 model stays small)
 LEVELS = 50            # weights are drawn with one of 2 * LEVELS + 1 shared pens (sign x strength)
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One column of the diagram."""
-    kind: str            # input | hidden | output
-    units: int
-    title: str
-    activation: str = ""
-
-
-def architecture(exp: Experiment) -> tuple[list[Layer], list[str], int]:
-    """Columns (input, hidden Linear layers, output), the layer list as text, and the parameter count."""
-    d_in = input_dim(exp.data)
-    cols = [Layer("input", d_in, "input")]
-    lines = [f"{d_in} inputs" + (" (28×28 pixels)" if d_in == 784 else "")]
-    width = d_in
-    hidden: list[Layer] = []
-    for spec in exp.model.layers:
-        if spec.kind == "linear":
-            layer_params = (width + 1) * spec.units
-            width = spec.units
-            hidden.append(Layer("hidden", spec.units, f"{spec.units} neurons"))
-            lines.append(f"Linear {spec.units}   ({layer_params:,} params)")
-        elif spec.kind == "activation":
-            if hidden and not hidden[-1].activation:
-                hidden[-1] = Layer("hidden", hidden[-1].units, hidden[-1].title, spec.fn or "")
-            lines.append(f"{spec.fn}")
-        elif spec.kind == "dropout":
-            lines.append(f"Dropout p={spec.p:g}")
-        elif spec.kind == "batchnorm":
-            lines.append("BatchNorm")
-    out = output_units(exp)
-    task = task_of(exp.data)
-    head = {"regression": "1 output (y)", "binary": "1 output (sigmoid: p of class 1)"}.get(
-        task, f"{out} outputs (softmax over {n_classes(exp.data)} classes)")
-    lines.append(f"Linear {out}   ({(width + 1) * out:,} params) → {head}")
-    cols += hidden
-    cols.append(Layer("output", out, "output"))
-    return cols, lines, experiment_param_count(exp)
 
 
 def line_widths(w: np.ndarray) -> np.ndarray:
@@ -484,24 +436,12 @@ class NetworkView(QWidget):
         top = max(t.size[1] for t in self._titles) + 10
         avail_w, avail_h = max(vw - left - right, 20), max(vh - top - 8, 20)
 
-        def size(rows: int) -> tuple[float, float]:
-            blocks = [math.ceil(u / rows) * CELL - (CELL - NODE) for u in units]
-            return sum(blocks) + GAP * (len(units) - 1), max(min(u, rows) for u in units) * CELL - (CELL - NODE)
-
-        choices = sorted({min(r, max(units)) for r in ROW_CHOICES})
-        rows = max(choices, key=lambda r: (min(avail_w / size(r)[0], avail_h / size(r)[1]), -r))
-        width, height = size(rows)
-        scale = min(avail_w / width, avail_h / height, MAX_ZOOM)
-        x = 0.0
-        for nodes, title in zip(self.columns, self._titles):
-            n_rows = min(len(nodes), rows)
-            y0 = (height - (n_rows * CELL - (CELL - NODE))) / 2
-            for u, node in enumerate(nodes):
-                sub, row = divmod(u, rows)
-                node.set_rect(QRectF(x + sub * CELL, y0 + row * CELL, NODE, NODE))
-            block = math.ceil(len(nodes) / rows) * CELL - (CELL - NODE)
-            title.setPos(x + block / 2, -6 / scale)
-            x += block + GAP
+        g = grid(units, avail_w, avail_h)
+        width, height, scale = g.width, g.height, g.scale
+        for nodes, title, (centre, corners) in zip(self.columns, self._titles, place(units, g)):
+            for node, (x, y) in zip(nodes, corners):
+                node.set_rect(QRectF(x, y, NODE, NODE))
+            title.setPos(centre, -6 / scale)
         for node, label, side in self._side_labels:
             c = node.rect.center()
             label.setPos(node.rect.left() - 5 / scale if side == "left" else node.rect.right() + 5 / scale, c.y())
