@@ -1,5 +1,11 @@
 """What `trainer.loop.train` yields: small frozen records of floats and numpy arrays.
 
+In order: DataProgress while MNIST loads; Started; for each epoch BatchProgress (mini-batches),
+EpochEnd, NewBest when validation improved and now and then a Snapshot; then Stopped or Diverged
+when that ended the run, a last Snapshot (1-D and 2-D data) and Finished. A run stopped while its
+data loads yields neither Started nor Finished: train() just returns. An error (a DataError, a
+TrainingError) is raised from the generator instead of ending in Finished.
+
 No event ever carries a torch tensor, so a consumer on another thread (the GUI)
 can keep them without holding on to the autograd graph or the device.
 """
@@ -93,11 +99,13 @@ class ParamStep:
 
 @dataclass(frozen=True)
 class Stopped:
+    """A stop arrived during this epoch, which did not finish; Finished(reason="stopped") follows."""
     epoch: int
 
 
 @dataclass(frozen=True)
 class Diverged:
+    """Training blew up to inf or NaN; the last finite weights are back, Finished(reason="diverged") follows."""
     epoch: int
     loss: float
 
@@ -108,8 +116,10 @@ class Diverged:
 
 @dataclass(frozen=True)
 class Finished:
-    """The run is over, whatever ended it; always the last event.
+    """The run is over: the last event of every run that got as far as Started, whatever ended it.
 
+    A run stopped while its data was still loading ends without it (train() returns before
+    Started), and so does one that raises.
     reason: completed | early_stopped | stopped | diverged.
     state: the model's final weights (the best ones when restore_best), as numpy.
     metrics: test metrics (test_loss, and test_accuracy + confusion / predictions
