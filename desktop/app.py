@@ -20,10 +20,10 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
+from desktop import APP_NAME, ORGANIZATION, log_file
+
 log = logging.getLogger("desktop")
 
-ORGANIZATION = "NeuralPlayground"
-APP_NAME = "neural-playground"
 SELF_TEST_PRESET = "xor-mlp"
 
 
@@ -33,18 +33,6 @@ def _safe_streams() -> None:
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 -- lives as long as the app
-
-
-def log_dir() -> Path:
-    env = os.environ.get("NEURAL_PLAYGROUND_LOG_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_log_dir
-    return Path(user_log_dir(APP_NAME, ORGANIZATION))
-
-
-def log_file() -> Path:
-    return log_dir() / f"{APP_NAME}.log"
 
 
 def setup_logging() -> Path | None:

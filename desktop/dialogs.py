@@ -8,6 +8,8 @@ import logging
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from . import __version__, log_file
+
 log = logging.getLogger(__name__)
 
 
@@ -24,8 +26,6 @@ def show_info(parent: QWidget | None, title: str, text: str) -> None:
 
 
 def about_text() -> str:
-    from desktop import __version__
-    from desktop.app import log_file
     return (f"<h3>Neural Playground {__version__}</h3>"
             "<p>Build a small neural network, train it with real PyTorch and watch it learn: "
             "live curves, the decision boundary, what each neuron sees.</p>"
