@@ -179,14 +179,14 @@ def test_loading_a_bad_model_is_a_dialog_and_keeps_the_current_model(train_windo
     exp = _short("xor-mlp", **{"train.epochs": 30})
     fin = train_window(window, exp)
     good = tmp_path / "good.pt"
-    assert window.save_model(good)
+    assert window.files.save_model(good)
     trained, curves = window.trained(), window.curves.data()
     window.optimizer_panel.epochs.setValue(77)                     # an edit made after training
     window.revalidate()
     settings_now = window.current_experiment()
     for name, (path, reason) in _bad_models(tmp_path, good).items():
         window.dialogs_shown.clear()
-        assert window.load_model(path) is False, name
+        assert window.files.load_model(path) is False, name
         assert window.dialogs_shown == [("Could not load the model", window.dialogs_shown[0][1])], name
         text = window.dialogs_shown[0][1]
         assert text.startswith(f"{path}: {reason}") and "\n" not in text, (name, text)
@@ -198,7 +198,7 @@ def test_loading_a_bad_model_is_a_dialog_and_keeps_the_current_model(train_windo
         assert window.save_model_action.isEnabled(), name
     assert not (tmp_path / "marker").exists()                     # the pickles never ran
     assert window.trained()[1] is fin
-    assert window.load_model(good)                                 # and a good file still loads
+    assert window.files.load_model(good)                                 # and a good file still loads
 
 
 # -- training faults -------------------------------------------------------------------------------

@@ -190,11 +190,11 @@ def test_confusion_matrix_gallery_and_pad_follow_the_trained_model(train_window,
 
     # saved, forgotten, loaded back: the checkpoint has no per-image answers, the tab recomputes them
     path = tmp_path / "mnist.pt"
-    assert window.save_model(path)
+    assert window.files.save_model(path)
     window.reset()
     assert ws.confusion.matrix() is None and not ws.pad.has_model()
     assert "mnist-mlp" in ws.pad.notice()
-    assert window.load_model(path)
+    assert window.files.load_model(path)
     assert ws.pad.has_model()
     np.testing.assert_array_equal(ws.confusion.matrix(), cm)
     qtbot.waitUntil(lambda: ws.gallery.total() == 10_000 - np.trace(cm), timeout=30_000)

@@ -220,10 +220,10 @@ def test_a_saved_model_loads_back_and_predicts_the_same(train_window, qtbot, win
     x = torch.from_numpy(load(exp.data).x_test)
     with torch.no_grad():
         before = window.trained_model()(x).numpy()
-    assert window.save_model(tmp_path / "spiral.pt")
+    assert window.files.save_model(tmp_path / "spiral.pt")
     window.reset()
     window.apply_experiment(load_preset("xor-mlp"))          # something else in the docks meanwhile
-    assert window.load_model(tmp_path / "spiral.pt")
+    assert window.files.load_model(tmp_path / "spiral.pt")
     assert window.current_experiment() == exp
     with torch.no_grad():
         after = window.trained_model()(x).numpy()
@@ -235,18 +235,18 @@ def test_a_saved_model_loads_back_and_predicts_the_same(train_window, qtbot, win
 def test_a_bad_checkpoint_is_a_dialog(window, tmp_path):
     bad = tmp_path / "model.pt"
     bad.write_bytes(b"not a model")
-    assert window.load_model(bad) is False
+    assert window.files.load_model(bad) is False
     assert window.dialogs_shown and window.dialogs_shown[0][0] == "Could not load the model"
     assert "not a Neural Playground model file" in window.dialogs_shown[0][1]
 
 
 def test_experiment_files_save_and_open(window, tmp_path):
     window.apply_experiment(load_preset("perceptron-and"))
-    assert window.save_experiment(tmp_path / "mine.json")
+    assert window.files.save_experiment(tmp_path / "mine.json")
     saved = Experiment.from_json((tmp_path / "mine.json").read_text())
     assert saved == load_preset("perceptron-and")
     window.apply_experiment(load_preset("spiral"))
-    assert window.open_experiment(tmp_path / "mine.json")
+    assert window.files.open_experiment(tmp_path / "mine.json")
     assert window.current_experiment() == saved
 
 
@@ -256,22 +256,22 @@ def test_a_bad_experiment_file_names_the_field_and_keeps_the_settings(window, tm
     raw["optim"]["lr"] = -1
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(raw))
-    assert window.open_experiment(bad) is False
+    assert window.files.open_experiment(bad) is False
     title, text = window.dialogs_shown[-1]
     assert title == "Could not open the experiment"
     assert "optim.lr: must be > 0, got -1" in text and "bad.json" in text
     assert window.current_experiment() == load_preset("spiral")          # untouched
     (tmp_path / "empty.json").write_text("")
-    assert window.open_experiment(tmp_path / "empty.json") is False
+    assert window.files.open_experiment(tmp_path / "empty.json") is False
     assert "the file is empty" in window.dialogs_shown[-1][1]
 
 
 def test_export_plot_png_and_csv(train_window, qtbot, window, tmp_path):
     fin = train_window(window, _short("spiral", **{"train.epochs": 30, "train.patience": 0}))
-    assert window.export_plot("curves", "png", tmp_path / "curves.png")
-    assert window.export_plot("boundary", "png", tmp_path / "boundary.png")
-    assert window.export_plot("curves", "csv", tmp_path / "curves.csv")
-    assert window.export_plot("boundary", "csv", tmp_path / "points.csv")
+    assert window.files.export_plot("curves", "png", tmp_path / "curves.png")
+    assert window.files.export_plot("boundary", "png", tmp_path / "boundary.png")
+    assert window.files.export_plot("curves", "csv", tmp_path / "curves.csv")
+    assert window.files.export_plot("boundary", "csv", tmp_path / "points.csv")
     for png in ("curves.png", "boundary.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = (tmp_path / "curves.csv").read_text().splitlines()
