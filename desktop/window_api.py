@@ -1,6 +1,6 @@
 """What the parts plugged into the main window may touch of it: one Protocol per part.
 
-MainWindow satisfies each of them. A part that needs
+MainWindow satisfies each of them (tests/desktop/test_window.py checks it). A part that needs
 more of the window adds the member here first, so what it depends on stays in one place and
 nothing reaches into the window by a menu's or a tab's visible text. `window()` is Qt's
 QWidget.window(): the main window itself, the parent of a part's docks, actions and dialogs.
@@ -10,14 +10,72 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QStatusBar, QWidget
+    from collections.abc import Sequence
+
+    from PySide6.QtCore import QObject, Qt, SignalInstance
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QDockWidget, QMenu, QStatusBar, QTabWidget, QWidget
 
     from trainer.config import Experiment
     from trainer.events import Finished
 
+    from .docks import Panel
+    from .docks.dataset import DatasetPanel
     from .session import TrainingSession
     from .views.boundary import BoundaryView
     from .views.curves import CurvesView
+
+
+@runtime_checkable
+class LessonHost(Protocol):
+    """What desktop.lessons.controller.LessonController uses: docks, menus, tabs, the plane and curves."""
+
+    session: TrainingSession
+    panels: Sequence[Panel]                # their `changed` signals refresh the Code panel
+    tabs: QTabWidget                       # the central workspaces
+    playground: QWidget                    # the tabs' first page: the plane over the curves
+    mnist: QWidget                         # the MNIST workspace's tab page (lesson C)
+    plane_tabs: QTabWidget                 # the decision boundary and the neuron map
+    boundary: BoundaryView                 # A1 draws its line here
+    curves: CurvesView                     # A1's own loss curve
+    dataset_dock: QDockWidget              # the Lesson dock tabs in with it
+    architecture_dock: QDockWidget         # the Code dock tabs in with it
+    optimizer_dock: QDockWidget            # the dock below the Lesson dock, which gives it room
+    file_menu: QMenu
+    view_menu: QMenu
+    lessons_menu: QMenu
+    quit_action: QAction                   # File > Export as PyTorch script goes above it
+    reset_layout_action: QAction           # after the window's reset, the lessons' docks go back too
+
+    def window(self) -> QWidget: ...
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 (Qt's names, here and below)
+    def installEventFilter(self, watcher: QObject) -> None: ...  # noqa: N802
+    def addDockWidget(self, area: Qt.DockWidgetArea, dock: QDockWidget) -> None: ...  # noqa: N802
+    def tabifyDockWidget(self, first: QDockWidget, second: QDockWidget) -> None: ...  # noqa: N802
+    def tabifiedDockWidgets(self, dock: QDockWidget) -> list[QDockWidget]: ...  # noqa: N802
+    def dockWidgetArea(self, dock: QDockWidget) -> Qt.DockWidgetArea: ...  # noqa: N802
+    def resizeDocks(self, docks: Sequence[QDockWidget], sizes: Sequence[int],  # noqa: N802
+                    orientation: Qt.Orientation) -> None: ...
+    def add_tab(self, title: str, widget: QWidget) -> int: ...
+    def current_experiment(self) -> Experiment: ...
+    def apply_experiment(self, exp: Experiment) -> None: ...
+
+
+@runtime_checkable
+class WorkspaceHost(Protocol):
+    """What desktop.workspaces.mnist.MnistWorkspace uses: the run, the model shown, the MNIST folder."""
+
+    session: TrainingSession
+    trainedModelChanged: SignalInstance    # noqa: N815 (Qt's signal style)
+    dataset_panel: DatasetPanel            # its MNIST folder
+
+    def installEventFilter(self, watcher: QObject) -> None: ...  # noqa: N802
+    def current_experiment(self) -> Experiment: ...
+    def apply_experiment(self, exp: Experiment) -> None: ...
+    def load_lesson(self, name: str) -> None: ...
+    def train(self) -> bool: ...
+    def trained(self) -> tuple[Experiment, Finished] | None: ...
+    def trained_model(self) -> Any: ...
 
 
 @runtime_checkable
@@ -36,4 +94,4 @@ class FileHost(Protocol):
     def show_loaded(self, exp: Experiment, fin: Finished, model: Any) -> None: ...
 
 
-__all__ = ["FileHost"]
+__all__ = ["FileHost", "LessonHost", "WorkspaceHost"]

@@ -1,6 +1,6 @@
 """Wires the lessons, the Code panel and File > Export as PyTorch script into the main window.
 
-`install(window)` adds, without touching the window's own code paths:
+`install(window)` adds, through what desktop.window_api.LessonHost names of the window:
 - the lesson entries A1 ... C at the top of the Lessons menu (the presets stay below them);
 - a Lesson dock (left, tabbed with Dataset) with the lesson's text and live widget;
 - a Code dock (right, tabbed with Architecture) showing the exported script;
@@ -26,7 +26,8 @@ from trainer.events import EpochEnd, Finished, ParamStep, Snapshot, Started
 
 from .. import dialogs, settings
 from ..views.code_panel import CodePanel
-from .catalog import COMPARISON, LESSONS, PLAYGROUND, Lesson, lesson
+from ..window_api import LessonHost
+from .catalog import COMPARISON, LESSONS, MNIST, Lesson, lesson
 from .panel import LessonPanel
 from .views import ComparisonView, ParameterReadout, TruthTable, line_gradients
 from .worker import LessonRunner
@@ -71,13 +72,14 @@ def side_by_side_source(pytorch_exp: Experiment, manual_lr: float = 2.0, seed: i
 class LessonController(QObject):
     """Owns the lesson dock, the Code dock, the lesson views and the lesson runner."""
 
-    def __init__(self, window):
-        super().__init__(window)
+    def __init__(self, window: LessonHost):
+        super().__init__(window.window())
         self.window = window
         self.current: Lesson | None = None
         self.runner = LessonRunner(self)
         self.runner.events.connect(self._on_runner_events)
-        self.runner.failed.connect(lambda msg: dialogs.show_error(window, "The lesson's training failed", msg))
+        self.runner.failed.connect(
+            lambda msg: dialogs.show_error(window.window(), "The lesson's training failed", msg))
         self.runner.runningChanged.connect(self._on_runner_state)
         self._run_kind = ""
         self._last_loss: float | None = None
@@ -120,7 +122,7 @@ class LessonController(QObject):
 
     # -- construction ------------------------------------------------------------------------
     def _make_dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self.window)
+        dock = QDockWidget(title, self.window.window())
         dock.setObjectName(f"{name}Dock")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -158,11 +160,11 @@ class LessonController(QObject):
 
     def _build_menu_entries(self) -> None:
         w = self.window
-        menu: QMenu = w.lessons_menu
+        menu = w.lessons_menu
         first = menu.actions()[0] if menu.actions() else None
         self.actions: dict[str, QAction] = {}
         for entry in LESSONS:
-            action = QAction(entry.label, w)
+            action = QAction(entry.label, w.window())
             action.setStatusTip(entry.title)
             action.setToolTip(f"{entry.title}: loads the preset {entry.preset}")
             action.triggered.connect(lambda _=False, k=entry.key: self.open(k))
@@ -171,21 +173,15 @@ class LessonController(QObject):
         if first is not None:
             menu.insertSection(first, "Presets")
 
-        self.export_action = QAction("Export as &PyTorch script…", w)
+        self.export_action = QAction("Export as &PyTorch script…", w.window())
         self.export_action.setStatusTip("Write a standalone PyTorch script that repeats this experiment")
         self.export_action.triggered.connect(lambda: self.export_script())
-        file_menu = _menu(w, "&File")
-        if file_menu is not None:
-            before = _export_anchor(file_menu, w.quit_action)
-            file_menu.insertAction(before, self.export_action)
-        view_menu = _menu(w, "&View")
-        if view_menu is not None:
-            anchor = next((a for a in view_menu.actions() if a.isSeparator()), None)
-            view_menu.insertActions(anchor, [self.lesson_dock.toggleViewAction(),
-                                             self.code_dock.toggleViewAction()])
-            reset = next((a for a in view_menu.actions() if a.text().replace("&", "") == "Reset layout"), None)
-            if reset is not None:   # runs after the window's own slot has restored its default layout
-                reset.triggered.connect(self._after_reset_layout)
+        # after the plot exports, before Quit; the docks' toggles with the window's, above Reset layout
+        w.file_menu.insertAction(_group_end(w.file_menu, w.quit_action), self.export_action)
+        w.view_menu.insertActions(_group_end(w.view_menu, w.reset_layout_action),
+                                  [self.lesson_dock.toggleViewAction(), self.code_dock.toggleViewAction()])
+        # connected after the window's own slot: runs once the window has restored its default layout
+        w.reset_layout_action.triggered.connect(self._after_reset_layout)
 
     # -- lessons -------------------------------------------------------------------------------
     def open(self, key: str) -> bool:
@@ -200,7 +196,7 @@ class LessonController(QObject):
         try:
             exp = load_preset(entry.preset)
         except ConfigError as exc:
-            dialogs.show_error(w, "Could not open the lesson", f"{entry.label}: {exc}")
+            dialogs.show_error(w.window(), "Could not open the lesson", f"{entry.label}: {exc}")
             return False
         w.apply_experiment(exp)
         self.current = entry
@@ -246,11 +242,11 @@ class LessonController(QObject):
                 self.comparison_index = w.add_tab(COMPARISON, self.comparison)
             w.tabs.setCurrentWidget(self.comparison)
             return
-        index = _tab_index(w.tabs, entry.tab)
-        if index < 0:
-            index = _tab_index(w.tabs, PLAYGROUND)
-        w.tabs.setCurrentIndex(max(index, 0))
-        if w.tabs.currentWidget() is w.playground:
+        page = w.mnist if entry.tab == MNIST else w.playground
+        if w.tabs.indexOf(page) < 0:
+            page = w.playground
+        w.tabs.setCurrentWidget(page)
+        if page is w.playground:
             w.plane_tabs.setCurrentWidget(w.boundary)
 
     # -- A1: raw autograd ----------------------------------------------------------------------
@@ -268,10 +264,10 @@ class LessonController(QObject):
         try:
             exp = w.current_experiment()
         except ConfigError as exc:
-            dialogs.show_error(w, "Cannot run these settings", str(exc))
+            dialogs.show_error(w.window(), "Cannot run these settings", str(exc))
             return False
         if exp.data.name != "linear":
-            dialogs.show_info(w, "Raw autograd needs the linear dataset",
+            dialogs.show_info(w.window(), "Raw autograd needs the linear dataset",
                               "This lesson learns y = 2x + 1: choose the Linear dataset (or reopen lesson A1).")
             return False
         from trainer.data import linear
@@ -415,12 +411,12 @@ class LessonController(QObject):
         try:
             exp = w.current_experiment()
         except ConfigError as exc:
-            dialogs.show_error(w, "Cannot export these settings", str(exc))
+            dialogs.show_error(w.window(), "Cannot export these settings", str(exc))
             return None
         if path is None:
             start = Path(settings.value("folders/scripts", str(Path.home())))
             name = f"{exp.name or 'experiment'}.py"
-            chosen, _ = QFileDialog.getSaveFileName(w, "Export as PyTorch script", str(start / name),
+            chosen, _ = QFileDialog.getSaveFileName(w.window(), "Export as PyTorch script", str(start / name),
                                                     "Python scripts (*.py);;All files (*)")
             if not chosen:
                 return None
@@ -432,7 +428,7 @@ class LessonController(QObject):
         try:
             written = write_script(exp, path)
         except (ExportError, OSError) as exc:
-            dialogs.show_error(w, "Could not export the script", str(exc))
+            dialogs.show_error(w.window(), "Could not export the script", str(exc))
             return None
         settings.set_value("folders/scripts", str(written.parent))
         w.statusBar().showMessage(f"Exported the PyTorch script to {written}", 8000)
@@ -466,27 +462,13 @@ def _saved_layout_mentions(object_name: str) -> bool:
     return state is not None and object_name.encode("utf-16-be") in bytes(state)
 
 
-def _menu(window, title: str) -> QMenu | None:
-    for action in window.menuBar().actions():
-        if action.text() == title and action.menu() is not None:
-            return action.menu()
+def _group_end(menu: QMenu, next_group: QAction) -> QAction | None:
+    """Where an entry goes to end the group above `next_group`: before the separator that precedes it."""
+    actions = menu.actions()
+    if next_group in actions:
+        i = actions.index(next_group)
+        return actions[i - 1] if i > 0 and actions[i - 1].isSeparator() else next_group
     return None
-
-
-def _export_anchor(file_menu: QMenu, quit_action: QAction) -> QAction | None:
-    """Put Export … just after the other exports: before the separator that precedes Quit."""
-    actions = file_menu.actions()
-    if quit_action in actions:
-        i = actions.index(quit_action)
-        return actions[i - 1] if i > 0 and actions[i - 1].isSeparator() else quit_action
-    return None
-
-
-def _tab_index(tabs, title: str) -> int:
-    for i in range(tabs.count()):
-        if tabs.tabText(i).replace("&", "") == title:
-            return i
-    return -1
 
 
 __all__ = ["LessonController", "raw_autograd_source", "side_by_side_source"]

@@ -32,6 +32,7 @@ from ..views.confusion import ConfusionMatrixView
 from ..views.gallery import GalleryView
 from ..views.pad import DrawingPad
 from ..views.samples import SampleStrip
+from ..window_api import WorkspaceHost
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class _Background(QObject):
 class MnistWorkspace(QWidget):
     """The MNIST tab; give it the MainWindow and it connects itself."""
 
-    def __init__(self, window: Any, parent: QWidget | None = None):
+    def __init__(self, window: WorkspaceHost, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("mnistWorkspace")
         self.window_ = window

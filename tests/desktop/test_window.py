@@ -48,6 +48,18 @@ def test_window_builds_with_docks_views_and_controls(window):
     assert window.tabs.tabText(index) == "Extra"
 
 
+def test_the_window_offers_what_its_parts_are_typed_to_use(window):
+    """The lessons, the MNIST tab and the File actions see the window through desktop.window_api."""
+    from desktop.window_api import FileHost, LessonHost, WorkspaceHost
+    for protocol in (LessonHost, WorkspaceHost, FileHost):
+        assert isinstance(window, protocol), protocol.__name__
+    file_items = [a.text() for a in window.file_menu.actions()]
+    assert file_items.index("Export as &PyTorch script…") == file_items.index(window.quit_action.text()) - 2
+    view_items = window.view_menu.actions()
+    assert view_items[-1] is window.reset_layout_action and view_items[-2].isSeparator()
+    assert [a.text() for a in view_items[3:5]] == ["Lesson", "Code"]     # after the window's three docks
+
+
 def test_every_preset_round_trips_through_the_docks(window):
     for name in names():
         exp = load_preset(name)
