@@ -33,6 +33,7 @@ from ..views.gallery import GalleryView
 from ..views.pad import DrawingPad
 from ..views.samples import SampleStrip
 from ..window_api import WorkspaceHost
+from .comparison import ArchitectureComparison
 
 log = logging.getLogger(__name__)
 
@@ -199,14 +200,15 @@ class MnistWorkspace(QWidget):
         # -- draw and compare ------------------------------------------------------------
         self.pad = DrawingPad()
         self.pad.trainRequested.connect(self.train_lesson)
-        self.comparison = ComparisonView(root=self._data_root)
+        self.comparison_view = ComparisonView()
+        self.comparison = ArchitectureComparison(self.comparison_view, root=self._data_root, parent=self)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mnistTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(results_scroll, "Results")
         self.tabs.addTab(self.pad, "Draw")
-        self.tabs.addTab(self.comparison, "Compare")
+        self.tabs.addTab(self.comparison_view, "Compare")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)

@@ -320,14 +320,14 @@ def test_the_train_button_trains_the_lesson_and_the_pad_gets_the_model(qtbot, wi
 # -- architecture comparison --------------------------------------------------------------------------------
 def test_comparison_runs_three_experiments_one_after_another_and_fills_the_table(qtbot, window, mnist_root):
     from trainer.models import build_model, param_count
-    comp = window.mnist.comparison
+    comp, view = window.mnist.comparison, window.mnist.comparison_view
     window.dataset_panel.root.setText(str(mnist_root))
-    assert comp.checked_presets() == ["mnist-small", "mnist-medium", "mnist-deep"]
-    comp.epochs.setValue(2)
+    assert view.checked_presets() == ["mnist-small", "mnist-medium", "mnist-deep"]
+    view.epochs.setValue(2)
     started: list[str] = []
     comp.runStarted.connect(started.append)
     with qtbot.waitSignal(comp.allDone, timeout=3 * TIMEOUT):
-        assert comp.start()
+        qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
     assert started == ["mnist-small", "mnist-medium", "mnist-deep"]
     assert window.trained() is None                       # the playground's model is left alone
     results = comp.results()
@@ -336,42 +336,42 @@ def test_comparison_runs_three_experiments_one_after_another_and_fills_the_table
         assert r["params"] == param_count(build_model(exp))
         assert r["epochs"] == 2 and r["reason"] == "completed"
         assert 0 < r["test_acc"] <= 100 and r["best_val_acc"] == max(r["val_acc"])
-    rows = comp.table_rows()
+    rows = view.table_rows()
     assert len(rows) == 3
     assert {row[1] for row in rows} == {f"{r['params']:,}" for r in results}
     # the legend carries test accuracy and parameter count, one curve per run with one point per epoch
-    labels = [label.text for _, label in comp.legend.items]
+    labels = [label.text for _, label in view.legend.items]
     for r in results:
         assert any(f"test {r['test_acc']:.1f}%" in text and f"{r['params']:,} params" in text for text in labels)
-    curves = comp.plot.getPlotItem().listDataItems()
+    curves = view.plot.getPlotItem().listDataItems()
     assert [len(c.getData()[0]) for c in curves] == [2, 2, 2]
     # sortable: by test accuracy, numerically
-    comp.table.sortItems(4, Qt.SortOrder.DescendingOrder)
-    shown = [float(row[4]) for row in comp.table_rows()]
+    view.table.sortItems(4, Qt.SortOrder.DescendingOrder)
+    shown = [float(row[4]) for row in view.table_rows()]
     assert shown == sorted(shown, reverse=True)
-    comp.table.sortItems(1, Qt.SortOrder.AscendingOrder)
-    params = [int(row[1].replace(",", "")) for row in comp.table_rows()]
+    view.table.sortItems(1, Qt.SortOrder.AscendingOrder)
+    params = [int(row[1].replace(",", "")) for row in view.table_rows()]
     assert params == sorted(params)
 
 
 def test_stop_ends_the_comparison_and_cancels_the_rest(qtbot, window, mnist_root):
-    comp = window.mnist.comparison
+    comp, view = window.mnist.comparison, window.mnist.comparison_view
     exps = [_mnist(mnist_root, name, epochs=100_000) for name in ("mnist-small", "mnist-medium", "mnist-deep")]
     assert comp.run(exps)
 
     def epochs_drawn() -> int:
-        curves = comp.plot.getPlotItem().listDataItems()
+        curves = view.plot.getPlotItem().listDataItems()
         xs = curves[0].getData()[0] if curves else None
         return 0 if xs is None else len(xs)
 
     qtbot.waitUntil(lambda: epochs_drawn() >= 2, timeout=TIMEOUT)
     with qtbot.waitSignal(comp.allDone, timeout=TIMEOUT):
-        qtbot.mouseClick(comp.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(view.stop_button, Qt.MouseButton.LeftButton)
     results = comp.results()
     assert len(results) == 1 and results[0]["reason"] == "stopped"
     assert results[0]["name"].endswith("(stopped)")
-    assert "Stopped after 1 run" in comp.status.text()
-    assert comp.run_button.isEnabled() and not comp.stop_button.isEnabled()
+    assert "Stopped after 1 run" in view.status.text()
+    assert view.run_button.isEnabled() and not view.stop_button.isEnabled()
     assert not comp.is_running()
 
 
@@ -379,7 +379,7 @@ def test_closing_the_window_mid_comparison_stops_and_waits_for_its_thread(qtbot,
     from desktop.session import running_threads
     comp = window.mnist.comparison
     assert comp.run([_mnist(mnist_root, "mnist-small", epochs=100_000), _mnist(mnist_root, "mnist-deep")])
-    qtbot.waitUntil(lambda: len(comp.plot.getPlotItem().listDataItems()) == 1, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: len(comp.view.plot.getPlotItem().listDataItems()) == 1, timeout=TIMEOUT)
     window.persist = False
     window.close()
     assert not comp.is_running()

@@ -413,3 +413,31 @@ def test_each_view_renders_to_a_png(qtbot, spiral, tmp_path):
         for c in range(3):
             close = np.abs(pixels - np.array(class_color(c))).max(axis=1) < 40
             assert close.sum() > 50, f"{name}: hardly any pixel of class {c}'s colour"
+
+
+def test_the_comparison_view_draws_what_it_is_given_and_trains_nothing(qtbot):
+    from desktop.views.comparison import ComparisonView
+    view = ComparisonView()
+    qtbot.addWidget(view)
+    assert not hasattr(view, "session")                      # a view: whoever runs the comparison feeds it
+    exps = [(name, load_preset(name)) for name in ("mnist-small", "mnist-medium")]
+    view.set_choices(exps, checked=["mnist-medium"])
+    assert view.checked_presets() == ["mnist-medium"]
+    with qtbot.waitSignal(view.runRequested, timeout=1000):
+        qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    view.set_running(True)
+    assert not view.run_button.isEnabled() and view.stop_button.isEnabled() and not view.choices.isEnabled()
+    for name, test_acc, params in (("a", 91.5, 1_000), ("b", 97.25, 20_000)):
+        view.begin_curve(f"{name}: {params:,} params")
+        view.extend_curve([50.0, None])
+        view.extend_curve([80.0])
+        view.end_curve(f"{name}: test {test_acc:.1f}%")
+        view.add_row({"name": name, "layers": "784→10", "reason": "completed", "params": params, "epochs": 3,
+                      "best_val_acc": 80.0, "test_acc": test_acc, "seconds": 1.0})
+    curves = view.plot.getPlotItem().listDataItems()
+    assert [len(c.getData()[0]) for c in curves] == [3, 3]
+    assert [label.text for _, label in view.legend.items] == ["a: test 91.5%", "b: test 97.2%"]
+    view.table.sortItems(1, Qt.SortOrder.DescendingOrder)    # by parameters, as numbers
+    assert [row[:2] for row in view.table_rows()] == [["b", "20,000"], ["a", "1,000"]]
+    view.clear()
+    assert view.table_rows() == [] and view.plot.getPlotItem().listDataItems() == []
