@@ -5,7 +5,7 @@ hz: new boundary images shown per second of training (calls of the BoundaryView'
 
 slowdown = 1 - eps_on / eps_off, where eps_on is the training speed of the spiral in the window as a user
 runs it (snapshots ~12 a second: boundary, neuron maps, network weights) and eps_off the same run in the
-same window with the live snapshots off (desktop.session.SNAPSHOT_EVERY_S = 0: only the final picture).
+same window with the live snapshots off (the client's pacing with snapshot_every_s = 0: only the final picture).
 So it is what the live pictures cost the training, the worker's grids and the GUI's drawing together;
 the curves and status bar are drawn in both. Runs come in adjacent pairs (on-off, off-on, ...); the
 slowdown is the median of the pairs' own ratios.
@@ -35,7 +35,7 @@ class _PaintCounter(QObject):
 
 
 def run(window, quick: bool = False) -> None:
-    import desktop.session as session_module
+    import dataclasses
     exp = load_preset("spiral").with_overrides({"train.epochs": EPOCHS, "train.patience": 0})
     item = window.boundary.image_item
     original_set_image = item.setImage
@@ -49,7 +49,7 @@ def run(window, quick: bool = False) -> None:
     viewport = window.boundary.plot_widget.viewport()
     viewport.installEventFilter(painter)
     item.setImage = counting_set_image
-    live_every = session_module.SNAPSHOT_EVERY_S
+    live_pacing = window.session.pacing
     eps_on, eps_off, hz, paint_hz = [], [], [], []
     window.plane_tabs.setCurrentWidget(window.boundary)   # the tab a user watches the spiral in
 
@@ -62,11 +62,11 @@ def run(window, quick: bool = False) -> None:
         paint_hz.append(painter.count / seconds)
 
     def still() -> None:
-        session_module.SNAPSHOT_EVERY_S = 0.0
+        window.session.pacing = dataclasses.replace(live_pacing, snapshot_every_s=0.0)
         try:
             eps_off.append(training_eps(gui.train_in_window(window, exp)))
         finally:
-            session_module.SNAPSHOT_EVERY_S = live_every
+            window.session.pacing = live_pacing
 
     try:
         for i in range(1 if quick else PAIRS):

@@ -2,7 +2,7 @@
 
 A run is started with the window's own `train()` (the docks' experiment, exactly what the
 Train button hands to the TrainingSession) and waited for in a real Qt event loop, so
-every view redraws what a user would see while the worker thread trains.
+every view redraws what a user would see while the training process trains.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from trainer.config import Experiment
 from trainer.control import Control
 from trainer.events import Finished
-from trainer.loop import LoopOptions, pick_device, train
+from trainer.loop import pick_device, train
 from trainer.presets import load_preset
 
 from .common import REPO, BenchError, emit, learner_env, median, note, r, training_eps
@@ -52,7 +52,7 @@ def experiment(w: Workload) -> Experiment:
 def headless(exp: Experiment) -> Finished:
     """trainer.loop.train as the command line drives it (no snapshots while training)."""
     fin = None
-    for ev in train(exp, Control(), LoopOptions()):
+    for ev in train(exp, Control()):
         if isinstance(ev, Finished):
             fin = ev
     if fin is None:

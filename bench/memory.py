@@ -4,7 +4,7 @@ The spiral (2-100-3, live boundary / neuron maps / network diagram, 300 epochs e
 through the window as a user would press Train again and again. One warm-up run first (lazy
 imports, caches, the first paint), then gc.collect() and the baseline; gc.collect() again after
 the 20th run. Growth = RSS after - RSS before, in MiB (VmRSS), of the app and its training process
-together (the window trains in a child kept for run after run, desktop/process.py).
+together (the window trains in a child kept for run after run, desktop/training/process.py).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ EPOCHS = 300
 
 def _settle() -> tuple[float, float]:
     """(the app's RSS, its idle training processes' RSS), in MiB."""
-    from desktop.process import POOL
+    from desktop.training.process import POOL
     gui.spin(0.3)        # deleteLater() and queued repaints are handled by the event loop
     gc.collect()
     return rss_mb(), sum(rss_mb(pid) for pid in POOL.idle_pids())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from trainer.control import Control
 from trainer.events import EpochEnd, Finished
-from trainer.loop import LoopOptions, train
+from trainer.loop import train
 from trainer.presets import load_preset
 
 from .common import emit, note, r
@@ -19,7 +19,7 @@ PRESET = "mnist-mlp-full"
 def run() -> None:
     exp = load_preset(PRESET)
     fin = None
-    for ev in train(exp, Control(), LoopOptions()):
+    for ev in train(exp, Control()):
         if isinstance(ev, EpochEnd):
             note(f"mnist_full epoch {ev.epoch}: val loss {ev.val_loss:.4f}, val acc {ev.val_acc:.2f}% "
                  f"({ev.seconds:.0f} s)")

@@ -2,7 +2,7 @@
 
 A 5 ms PreciseTimer in the GUI thread records when each tick came; lateness = the gap since
 the previous tick minus 5 ms. Recorded from the moment the Train button's handler has returned
-(the worker thread starting, loading and training) until the run has ended and its results are
+(the training process starting, loading and training) until the run has ended and its results are
 drawn (the Finished handling is part of what a user waits through). The handler itself (views
 reset for the new run, the thread started) is one block of GUI work, reported as `train_click_ms`. spiral: the whole 2-100-3 run with live pictures; mnist-mlp-full:
 the full-MNIST MLP in mini-batches, limited to one epoch here (every epoch looks the same to

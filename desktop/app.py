@@ -3,7 +3,7 @@
     --preset NAME        open with a lesson preset (or an experiment .json file) loaded
     --train              start training at once
     --screenshot PATH    save a PNG of the window when training ends (at once without --train), then quit
-    --self-test          train xor-mlp through the real worker thread, print one JSON line, exit 0 / 1
+    --self-test          train xor-mlp through the real training process, print one JSON line, exit 0 / 1
 """
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--train", action="store_true", help="start training at once")
     p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window when training ends "
                                                         "(at once without --train), then quit")
-    p.add_argument("--self-test", action="store_true", help="train xor-mlp through the worker thread, "
+    p.add_argument("--self-test", action="store_true", help="train xor-mlp through the training process, "
                                                            "print one JSON line and exit")
     return p
 
@@ -259,7 +259,7 @@ def _save_small_png(image, path: Path) -> bool:
 
 
 def self_test(window=None) -> int:
-    """Train xor-mlp in the real window through the real worker thread; check 4/4; print one JSON line.
+    """Train xor-mlp in the real window through the real training process; check 4/4; print one JSON line.
 
     `window`: an existing MainWindow to use (the tests pass theirs); otherwise one is made and closed.
     """
@@ -284,7 +284,7 @@ def _self_test_run(window=None) -> dict:
 
     from desktop import dialogs
     from desktop.main_window import MainWindow
-    from desktop.session import wait_until
+    from desktop.training import wait_until
     from trainer.presets import load_preset
     exp = load_preset(SELF_TEST_PRESET)
     failures: list[str] = []
@@ -326,7 +326,7 @@ def _self_test_run(window=None) -> dict:
             "outputs": [round(float(v), 4) for v in p],
             "epochs": fin.epochs_run,
             "epochs_received": len(history),
-            "signal_batches": window.session.emits,
+            "signal_batches": window.session.frames,
             "final_loss": float(f"{fin.history[-1]['train_loss']:.3g}") if fin.history else None,
             "train_seconds": round(fin.seconds, 2),
             "device": fin.device,

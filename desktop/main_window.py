@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from trainer.config import ConfigError, DataSpec, Experiment
 from trainer.events import BatchProgress, DataProgress, Diverged, EpochEnd, Finished, Started
+from trainer.pacing import WINDOW
 from trainer.splits import Splits
 
 from . import dialogs, settings
@@ -35,7 +36,7 @@ from .files import FileActions
 from .layout import DockLayout
 from .playground import PlaygroundPage
 from .status import RunStatus
-from .session import TrainingSession, snapshot_of
+from .training import TrainingClient
 from .throttle import Throttle
 from .views.boundary import BoundaryView
 from .views.curves import CurvesView
@@ -45,7 +46,6 @@ from .views.neurons import NeuronView
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "spiral"
-DIAGRAM_DELAY_MS = 8   # a diagram update waits this long after its frame (see _on_snapshot)
 
 
 class MainWindow(QMainWindow):
@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Neural Playground")
         self.setWindowIcon(icon("app"))
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
-        self.session = TrainingSession(self)
+        self.session = TrainingClient(self)
         self.persist = True                      # False: remember nothing (self-test, screenshots)
         self._valid = False
         self._splits: Splits | None = None       # the data of the docks' DataSpec, for the preview and views
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self._boundary_key: Any = None
         self._trained: tuple[Experiment, Finished] | None = None
         # The status bar follows the epochs 4 times a second: each change re-lays it out and repaints it.
-        self._status_throttle = Throttle(0.25, self._show_live_status, self)
+        self._status_throttle = Throttle(WINDOW.status_every_s, self._show_live_status, self)
         self._cuda: bool | None = None           # unknown until torch is imported
         self._torch_ready = threading.Event()
         if "torch" in sys.modules and "trainer.models" in sys.modules:
@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self._diagram_pending = None            # a snapshot whose weights wait for their own turn
         self._diagram_timer = QTimer(self)
         self._diagram_timer.setSingleShot(True)
-        self._diagram_timer.setInterval(DIAGRAM_DELAY_MS)
+        self._diagram_timer.setInterval(WINDOW.diagram_delay_ms)
         self._diagram_timer.timeout.connect(self._show_diagram)
         self.network.neuronClicked.connect(self._on_neuron_clicked)
 
@@ -326,16 +326,16 @@ class MainWindow(QMainWindow):
     def start_warmup(self) -> None:
         """Start the training process and import torch on a helper thread, so the window shows first
         and Train starts at once. (This process still needs torch: the pad, the lessons, checkpoints.)"""
-        if self.session.in_process:
-            from .process import POOL
-            POOL.prestart()
+        from .training.process import POOL
         if self._torch_ready.is_set():   # imported already (a test, a benchmark): seconds at most once
+            _prestart(POOL)
             _warm_torch()
             self.torch_loaded()
             return
         done = threading.Event()
 
         def work() -> None:
+            _prestart(POOL)
             try:
                 _warm_torch()
             except Exception as exc:  # noqa: BLE001 -- reported when Train is pressed
@@ -367,11 +367,10 @@ class MainWindow(QMainWindow):
         """Start a run with the docks' experiment; False (and the reason shown) when refused."""
         if self.session.is_running():
             return False
-        self.revalidate()
-        if not self._valid:
+        exp = self.revalidate()   # the one Experiment this run trains, built once from the docks
+        if exp is None:
             self.statusBar().showMessage("Fix the setting marked in red first.", 6000)
             return False
-        exp = self.current_experiment()
         if self.persist:
             settings.save_experiment(exp)
         self._start(exp, paused_after_first=False)
@@ -379,8 +378,6 @@ class MainWindow(QMainWindow):
 
     def _start(self, exp: Experiment, paused_after_first: bool) -> None:
         self._show_diagram()     # the last run's final weights, if they were still waiting
-        self._eps_ref = None
-        self._diverged = None
         self.curves.reset(exp)
         self.curves.set_data(self._splits if self._splits_spec == exp.data else None)
         # Rebuilt only if the data or the model changed: the pictures of the last run stay until the
@@ -405,9 +402,9 @@ class MainWindow(QMainWindow):
         if self.session.is_running():
             self.session.step()
             return
-        self.revalidate()
-        if self._valid:
-            self._start(self.current_experiment(), paused_after_first=True)
+        exp = self.revalidate()
+        if exp is not None:
+            self._start(exp, paused_after_first=True)
 
     def stop(self) -> None:
         self.session.stop()
@@ -524,6 +521,7 @@ class MainWindow(QMainWindow):
         self._sync_views(exp, force=True)
         splits = self._splits if self._splits_spec == exp.data else None
         try:
+            from trainer.plane import snapshot_of
             snap = snapshot_of(model, exp, splits)
         except Exception as exc:  # noqa: BLE001 -- the pictures are a bonus; the model is loaded
             log.warning("could not draw the loaded model: %s", exc, exc_info=True)
@@ -567,8 +565,16 @@ def _warm_torch() -> None:
     warm-up thread, it is neither in the first Train nor left outside gc.freeze() in torch_loaded(),
     where its ~150,000 objects would make every later full collection a 50 ms stall.
     """
-    from trainer.worker import warm_up   # what the training process does first, too
+    from trainer.remote import warm_up   # what the training process does first, too
     warm_up()
+
+
+def _prestart(pool) -> None:
+    """A warm training process for the first Train; without one, runs train on a thread (logged)."""
+    try:
+        pool.prestart()
+    except OSError as exc:
+        log.warning("could not start a training process yet (%s)", exc)
 
 
 __all__ = ["MainWindow"]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from .docks import Panel
     from .docks.dataset import DatasetPanel
-    from .session import TrainingSession
+    from .training import TrainingClient
     from .views.boundary import BoundaryView
     from .views.curves import CurvesView
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class LessonHost(Protocol):
     """What desktop.lessons.controller.LessonController uses: docks, menus, tabs, the plane and curves."""
 
-    session: TrainingSession
+    session: TrainingClient
     panels: Sequence[Panel]                # their `changed` signals refresh the Code panel
     tabs: QTabWidget                       # the central workspaces
     playground: QWidget                    # the tabs' first page: the plane over the curves
@@ -65,7 +65,7 @@ class LessonHost(Protocol):
 class WorkspaceHost(Protocol):
     """What desktop.workspaces.mnist.MnistWorkspace uses: the run, the model shown, the MNIST folder."""
 
-    session: TrainingSession
+    session: TrainingClient
     trainedModelChanged: SignalInstance    # noqa: N815 (Qt's signal style)
     dataset_panel: DatasetPanel            # its MNIST folder
 
@@ -82,7 +82,7 @@ class WorkspaceHost(Protocol):
 class FileHost(Protocol):
     """What desktop.files.FileActions uses: the experiment, the model shown, the plots, the status bar."""
 
-    session: TrainingSession
+    session: TrainingClient
     curves: CurvesView
     boundary: BoundaryView
 

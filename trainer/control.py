@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 
 class Control:
-    """Checked by the loop between batches; any thread may press the buttons."""
+    """Checked by the loop between batches; any thread may press the buttons.
 
-    def __init__(self) -> None:
+    `before_pause` runs on the loop's thread just before it blocks on a pause (the training
+    process sends what it has, so a paused window shows the current epoch).
+    """
+
+    def __init__(self, before_pause: Callable[[], None] | None = None) -> None:
+        self._before_pause = before_pause
         self._stop = threading.Event()
         self._running = threading.Event()   # cleared while paused
         self._running.set()
@@ -48,6 +54,8 @@ class Control:
 
     def wait(self) -> bool:
         """Block while paused; True when the loop should stop."""
+        if self._before_pause is not None and self.paused:
+            self._before_pause()
         # Checking the stop flag in the loop too: a pause() pressed after stop() must not block forever.
         while not self._running.wait(0.05):
             if self._stop.is_set():

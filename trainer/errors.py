@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 
-class WorkerError(RuntimeError):
-    """A failure reported by the training process, already worded for the user (see trainer/worker.py)."""
-
-
 def error_message(exc: BaseException) -> str:
     from .checkpoint import CheckpointError
     from .config import ConfigError
     from .mnist import DataError
-    known: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, WorkerError)
+    known: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError)
     try:
         from .loop import TrainingError
         known += (TrainingError,)

@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+# Models with more parameters than this send no weights or neuron maps: their diagram is a summary.
+WEIGHTS_MAX_PARAMS = 20_000
+
 
 @dataclass(frozen=True)
 class DataProgress:
@@ -73,7 +76,8 @@ class Snapshot:
 
     boundary: (H, W, C) class probabilities over the input plane for 2-D data,
     with extent (xmin, xmax, ymin, ymax); curve: (xs, ys) for 1-D regression;
-    weights: each Linear layer's weight matrix (out, in) and bias, for the diagram.
+    weights: each Linear layer's weight matrix (out, in) and bias, for the diagram (none above
+    WEIGHTS_MAX_PARAMS parameters).
     neurons: for 2-D data, each hidden Linear layer's units after their activation over
     the plane, (H, W, units) at `neuron_resolution` (TensorFlow Playground's neuron view).
     """

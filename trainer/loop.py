@@ -13,7 +13,6 @@ import queue
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import numpy as np
@@ -25,9 +24,10 @@ from .config import ONE_THREAD_BELOW, Experiment, experiment_param_count, resolv
 from .control import Control
 from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
-                     Started, Stopped)
+                     Started, Stopped, WEIGHTS_MAX_PARAMS)
 from .dropout import prefetch_masks
 from .models import build_loss, build_model, build_optimizer, linear_layers, param_count
+from .pacing import HEADLESS, Pacing
 from .plane import Plane, diagram_weights, extent_of
 
 
@@ -36,19 +36,6 @@ class TrainingError(RuntimeError):
 
 
 OUT_OF_MEMORY = "the GPU ran out of memory; choose a smaller batch size or train.device=cpu"
-
-
-@dataclass(frozen=True)
-class LoopOptions:
-    """How the loop reports, not what it learns: none of this changes the history."""
-    snapshot_every_s: float = 0.0      # 0 = only a final snapshot; the GUI asks for ~14 Hz
-    diagram_every_s: float = 0.0       # weights and neuron maps at most this often (0 = in every snapshot);
-                                       # always in the final snapshot and in one taken when a run pauses
-    boundary_resolution: int = 100     # grid cells per side of the decision-boundary image
-    weights_max_params: int = 20_000   # larger models send no weights or neuron maps for the diagram
-    neuron_resolution: int = 40        # grid cells per side of each hidden neuron's map
-    allow_download: bool = True
-    progress_every_s: float = 0.1      # BatchProgress rate inside mini-batch epochs
 
 
 def pick_device(requested: str) -> torch.device:
@@ -61,33 +48,37 @@ def pick_device(requested: str) -> torch.device:
     return torch.device("cpu")
 
 
-def train(experiment: Experiment, control: Control | None = None,
-          options: LoopOptions = LoopOptions()) -> Iterator[Event]:
-    """Run one experiment to the end, yielding Started, EpochEnd... and always Finished last."""
+def train(experiment: Experiment, control: Control | None = None, pacing: Pacing = HEADLESS,
+          allow_download: bool = True) -> Iterator[Event]:
+    """Run one experiment, yielding DataProgress..., Started, EpochEnd... and Finished last.
+
+    A run stopped while its data loads ends without Started or Finished; one that fails raises.
+    `pacing` says how often pictures are taken; `allow_download` lets MNIST be fetched when missing.
+    """
     control = control or Control()
-    splits = yield from _load_with_progress(experiment, options)
+    splits = yield from _load_with_progress(experiment, allow_download)
     if control.stopped:
         return
     device = pick_device(experiment.train.device)
     try:
         with _threads_for(experiment, splits, device):
-            yield from _Run(experiment, splits, device, control, options).events()
+            yield from _Run(experiment, splits, device, control, pacing).events()
     except torch.cuda.OutOfMemoryError:
         # Anywhere: moving the data on, a step, the validation pass, a boundary grid.
         raise TrainingError(OUT_OF_MEMORY) from None
 
 
-def _load_with_progress(experiment: Experiment, options: LoopOptions) -> Iterator[Event]:
+def _load_with_progress(experiment: Experiment, allow_download: bool) -> Iterator[Event]:
     """Load the data on a helper thread so progress can be yielded while it works."""
     if experiment.data.name != "mnist":
-        return load(experiment.data, allow_download=options.allow_download)
+        return load(experiment.data, allow_download=allow_download)
     messages: queue.Queue = queue.Queue()
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
             result["splits"] = load(experiment.data, progress=lambda *a: messages.put(DataProgress(*a)),
-                                    allow_download=options.allow_download)
+                                    allow_download=allow_download)
         except BaseException as exc:  # re-raised on the consumer's thread below
             result["error"] = exc
         finally:
@@ -119,8 +110,8 @@ class _Run:
     """The state of one run; `events()` is the loop itself."""
 
     def __init__(self, exp: Experiment, splits: Splits, device: torch.device, control: Control,
-                 options: LoopOptions):
-        self.exp, self.splits, self.device, self.control, self.options = exp, splits, device, control, options
+                 pacing: Pacing):
+        self.exp, self.splits, self.device, self.control, self.pacing = exp, splits, device, control, pacing
         self.task = splits.task
         # How outputs and labels look follows the loss, not the dataset: two classes may be trained
         # as one sigmoid column (BCE, as the seed) or as two logits (cross-entropy).
@@ -146,14 +137,13 @@ class _Run:
         self.best_state: dict[str, torch.Tensor] | None = None
         # Every parameter and buffer (BatchNorm's running stats too): a NaN batch poisons both.
         self.modules = list(self.model.modules())
-        self.small = param_count(self.model) <= options.weights_max_params   # small enough to diagram
+        self.small = param_count(self.model) <= WEIGHTS_MAX_PARAMS   # small enough to diagram
         self.live_state = list(self.model.state_dict().values())
         self.last_good = [t.detach().clone() for t in self.live_state]
         self.float_state = [t for t in self.live_state if t.is_floating_point()]
         # BCELoss raises on NaN inputs (a device assert on CUDA), so binary runs check outputs first.
         self.check_outputs = isinstance(self.criterion, nn.BCELoss)
-        self.plane = Plane(extent_of(splits), device,
-                           options.boundary_resolution, options.neuron_resolution) if splits.input_dim <= 2 else None
+        self.plane = Plane(extent_of(splits), device) if splits.input_dim <= 2 else None
         self.t0 = time.perf_counter()
         self.last_snapshot = self.last_diagram = -math.inf
         self.diagram_epoch = -1   # the epoch whose weights were last sent
@@ -207,8 +197,8 @@ class _Run:
                 self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
                 yield NewBest(epoch, val_loss)
             now = time.perf_counter()
-            if self.options.snapshot_every_s > 0 and now - self.last_snapshot >= self.options.snapshot_every_s:
-                yield self._snapshot(epoch, diagram=now - self.last_diagram >= self.options.diagram_every_s)
+            if self.pacing.snapshot_every_s > 0 and now - self.last_snapshot >= self.pacing.snapshot_every_s:
+                yield self._snapshot(epoch, diagram=now - self.last_diagram >= self.pacing.diagram_every_s)
             self.control.epoch_done()
             if t.patience and epoch - self.best_epoch >= t.patience:
                 reason = "early_stopped"
@@ -258,7 +248,7 @@ class _Run:
                 if self.task != "regression":
                     total_correct += self._correct(outputs, yb)
             now = time.perf_counter()
-            if now - last_report >= self.options.progress_every_s:
+            if now - last_report >= self.pacing.progress_every_s:
                 last_report = now
                 yield BatchProgress(epoch, b + 1, n_batches)
         return total_loss, total_correct, n
@@ -336,7 +326,7 @@ class _Run:
         """A run about to wait on a pause (or after a Step) shows its current weights first: the
         live snapshots leave them out most of the time, and a learner studies a paused diagram."""
         last = len(self.history) - 1
-        if self.control.paused and self.options.snapshot_every_s > 0 and last >= 0 and self.diagram_epoch != last:
+        if self.control.paused and self.pacing.snapshot_every_s > 0 and last >= 0 and self.diagram_epoch != last:
             yield self._snapshot(last)
             self._mode(training=True)
 
@@ -389,11 +379,11 @@ def _probabilities(outputs: torch.Tensor, head: str) -> torch.Tensor:
     return torch.softmax(outputs, dim=1)
 
 
-def run_to_end(experiment: Experiment, control: Control | None = None,
-               options: LoopOptions = LoopOptions()) -> Finished:
+def run_to_end(experiment: Experiment, control: Control | None = None, pacing: Pacing = HEADLESS,
+               allow_download: bool = True) -> Finished:
     """Drain `train` and return its Finished event (for code that only wants the result)."""
     finished = None
-    for event in train(experiment, control, options):
+    for event in train(experiment, control, pacing, allow_download):
         if isinstance(event, Finished):
             finished = event
     if finished is None:

@@ -15,8 +15,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import Splits
-from .events import Snapshot
+from .events import WEIGHTS_MAX_PARAMS, Snapshot
 from .models import linear_layers
+
+BOUNDARY_RESOLUTION = 100     # grid cells per side of the decision-boundary image
+NEURON_RESOLUTION = 40        # grid cells per side of each hidden neuron's map
 
 # Modules a grid pass applies in place to a buffer it owns (the same function, no new memory).
 _IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_}
@@ -28,7 +31,7 @@ class Plane:
     """One model's pictures over a fixed extent (xmin, xmax, ymin, ymax); reuse it for a whole run."""
 
     def __init__(self, extent: tuple[float, float, float, float], device: torch.device | str = "cpu",
-                 boundary_resolution: int = 100, neuron_resolution: int = 40):
+                 boundary_resolution: int = BOUNDARY_RESOLUTION, neuron_resolution: int = NEURON_RESOLUTION):
         self.extent = extent
         self.device = torch.device(device)
         self.boundary_resolution = boundary_resolution
@@ -137,3 +140,18 @@ def extent_of(splits: Splits) -> tuple[float, float, float, float]:
         return lo - 0.3, hi + 0.3, 0.0, 0.0
     lo, hi = x.min(axis=0), x.max(axis=0)
     return float(lo[0] - 0.3), float(hi[0] + 0.3), float(lo[1] - 0.3), float(hi[1] + 0.3)
+
+
+def snapshot_of(model: nn.Sequential, experiment, splits: Splits | None) -> Snapshot | None:
+    """A Snapshot of a model that was not trained here (a loaded checkpoint), as the loop draws one.
+
+    The window calls it on its own thread: only for the small 1-D / 2-D models whose pictures cost
+    milliseconds; None for any other.
+    """
+    if splits is None or splits.input_dim > 2:
+        return None
+    from .config import resolved_loss
+    from .models import param_count
+    model.eval()
+    return Plane(extent_of(splits)).snapshot(model, 0, resolved_loss(experiment), splits.input_dim,
+                                             diagram=param_count(model) <= WEIGHTS_MAX_PARAMS)

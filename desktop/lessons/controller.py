@@ -30,7 +30,7 @@ from ..window_api import LessonHost
 from .catalog import COMPARISON, LESSONS, MNIST, Lesson, lesson
 from .panel import LessonPanel
 from .views import ComparisonView, ParameterReadout, TruthTable, line_gradients
-from .worker import LessonRunner
+from .runner import LessonRunner
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from trainer.config import Experiment, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
+from trainer.pacing import WINDOW
 
 from ..throttle import Throttle
 from .colors import BLUE, INK, LABEL, style_axes
@@ -28,7 +29,6 @@ NO_RUN = "Train: each epoch adds a point here"
 DS_POINTS = 4000  # beyond this many epochs, curves are drawn peak-downsampled
 # While training, the curves redraw at most this often. Every redraw repaints both plots with the GIL
 # held, which the training thread needs: five a second look smooth and leave the cores to the model.
-REDRAW_EVERY_S = 0.2
 _COLUMNS = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
 
 
@@ -146,7 +146,7 @@ class CurvesView(QWidget):
         self._ds = 1
         self._pending = 0            # epochs received but not drawn yet
         self._best_pending: tuple[int, float] | None = None
-        self._throttle = Throttle(REDRAW_EVERY_S, self._draw_pending, self)
+        self._throttle = Throttle(WINDOW.curves_every_s, self._draw_pending, self)
         self.loss_plot.setXRange(0, 10, padding=0.02)
         self.loss_plot.setYRange(0, 1, padding=0.02)
         self.best_label.setText(NO_RUN)

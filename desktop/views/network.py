@@ -17,14 +17,13 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsSimpleTex
                                QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from trainer.config import Experiment, task_of
-from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
+from trainer.events import WEIGHTS_MAX_PARAMS, EpochEnd, Finished, NewBest, Snapshot, Started
 
 from .colors import BLUE, INK, NEUTRAL, ORANGE, WHITE, class_color, diverging_rgba
 from .network_layout import MAX_ZOOM, NODE, Layer, architecture, grid, place
 
 LABEL_PT = 9.0         # label font size: labels keep their size whatever the diagram's zoom
 MAX_UNITS = 128        # wider layers (or more inputs) get the summary instead of the diagram
-MAX_PARAMS = 20_000    # the loop sends no weights above this (LoopOptions.weights_max_params)
 MAX_LINES = 250        # per layer gap; beyond it only the strongest weights are drawn (painting cost)
 MIN_WIDTH, MAX_WIDTH = 0.5, 5.0  # line width in pixels for |w| = 0 and the layer's largest |w|
 LEVELS = 50            # weights are drawn with one of 2 * LEVELS + 1 shared pens (sign x strength)
@@ -301,7 +300,7 @@ class NetworkView(QWidget):
         self.columns, self.edges, self._titles, self._side_labels = [], [], [], []
         self._extent = None
         wide = max(c.units for c in cols) > MAX_UNITS
-        self.summary_mode = wide or params > MAX_PARAMS
+        self.summary_mode = wide or params > WEIGHTS_MAX_PARAMS
         self.scale_label.setVisible(not self.summary_mode)
         if self.summary_mode:
             self._draw_summary(lines, params)

@@ -16,7 +16,7 @@ from trainer.config import ConfigError, Experiment
 from trainer.events import EpochEnd, Finished, Started
 
 from .. import dialogs
-from ..session import TrainingSession
+from ..training import TrainingClient
 from ..views.comparison import ComparisonView, layers_text
 
 DEFAULT_PRESETS = ("mnist-small", "mnist-medium", "mnist-deep")
@@ -47,7 +47,7 @@ class ArchitectureComparison(QObject):
         super().__init__(parent)
         self.view = view
         self._root = root or (lambda: None)
-        self.session = TrainingSession(self)
+        self.session = TrainingClient(self)
         self._queue: list[Experiment] = []
         self._current: Experiment | None = None
         self._drawing = False          # the current run has its curve (it has started)

@@ -1,11 +1,12 @@
 """Desktop tests run offscreen, with QSettings and the log redirected to a temporary folder.
 
 Teardown waits for every training thread (as Vorta's tests wait for their workers),
-so no test leaves a QThread running into the next one.
+so no test leaves a thread running into the next one.
 """
 from __future__ import annotations
 
 import os
+import textwrap
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -43,7 +44,7 @@ def _clean_settings(_isolated_settings):
 @pytest.fixture(autouse=True)
 def _no_thread_left(qapp):
     yield
-    from desktop.session import running_threads, wait_until
+    from desktop.training import running_threads, wait_until
     assert wait_until(lambda: running_threads() == 0, 30), "a training thread outlived its test"
 
 
@@ -63,10 +64,35 @@ def train_window(qtbot):
 
 @pytest.fixture
 def session(qapp):
-    from desktop.session import TrainingSession
-    s = TrainingSession()
+    from desktop.training import TrainingClient
+    s = TrainingClient()
     yield s
     assert s.shutdown(30_000)
+
+
+@pytest.fixture
+def child_train(monkeypatch, tmp_path_factory):
+    """child_train(source): from now on runs train in fresh training processes whose
+    `trainer.loop.train` is the `train` that `source` defines (it may call `real`, the loop's own).
+
+    The replacement is installed by a sitecustomize.py on the child's PYTHONPATH, so the test drives
+    the path the app ships (the client, the link, trainer.remote) with a fault only the child has.
+    """
+    from desktop.training import process
+    pools = []
+
+    def install(source: str) -> None:
+        folder = tmp_path_factory.mktemp("child")
+        (folder / "sitecustomize.py").write_text(
+            "import numpy as np\nimport trainer.loop\nfrom trainer.events import *\nreal = trainer.loop.train\n"
+            + textwrap.dedent(source) + "\ntrainer.loop.train = train\n", encoding="utf-8")
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))
+        pools.append(process.ProcessPool())   # no warm child without the replacement
+        monkeypatch.setattr(process, "POOL", pools[-1])
+
+    yield install
+    for pool in pools:
+        pool.close_all()
 
 
 @pytest.fixture

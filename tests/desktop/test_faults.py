@@ -1,6 +1,6 @@
 """Bad input, faults and long use in the window (issue 7).
 
-test_window.py / test_session.py already prove: an out-of-range and an empty experiment file, a
+test_window.py / test_training_client.py already prove: an out-of-range and an empty experiment file, a
 non-model checkpoint as a dialog, a worker exception as a dialog with a working next Train, closing
 while running, a preset and a hidden dock remembered, damaged settings values. This file covers the rest.
 """
@@ -23,7 +23,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from desktop import settings
-from desktop.session import running_threads
+from desktop.training import running_threads
 from trainer.config import Experiment
 from trainer.events import Diverged, EpochEnd
 from trainer.presets import load_preset
@@ -216,31 +216,28 @@ def test_a_diverging_run_says_where_and_the_next_train_works(train_window, qtbot
     assert "diverged" not in window.statusBar().currentMessage()
 
 
-def test_a_worker_failing_mid_run_reaches_a_dialog_and_the_log_and_the_next_train_works(
-        train_window, qtbot, window, log_file, monkeypatch):
-    import trainer.loop
-    real = trainer.loop.train
-
-    def failing(experiment, control=None, options=trainer.loop.LoopOptions()):
-        for event in real(experiment, control, options):
-            yield event
-            if isinstance(event, EpochEnd) and event.epoch == 3:
-                raise RuntimeError("simulated fault after epoch 3")
-
-    monkeypatch.setattr(trainer.loop, "train", failing)
-    monkeypatch.setattr(window.session, "in_process", False)   # the replaced train() runs on the QThread
+def test_a_run_failing_mid_way_reaches_a_dialog_the_log_and_the_curves_and_the_next_train_works(
+        train_window, qtbot, window, log_file, child_train):
+    child_train("""
+        def train(experiment, control=None, pacing=None, allow_download=True):
+            for event in real(experiment, control, pacing):
+                yield event
+                if isinstance(event, EpochEnd) and event.epoch == 3 and experiment.train.epochs == 50:
+                    raise RuntimeError("simulated fault after epoch 3")
+    """)
     window.apply_experiment(_short("xor-mlp", **{"train.epochs": 50}))
     with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
         assert window.train()
     assert window.dialogs_shown == [("Training failed", "RuntimeError: simulated fault after epoch 3")]
+    assert list(window.curves.data()["epoch"]) == [0, 1, 2, 3]          # every epoch before the fault is drawn
     logged = log_file.read_text(encoding="utf-8")
-    assert re.search(r"ERROR desktop\.session \[[^]]+\]: training failed: RuntimeError: simulated fault after "
-                     r"epoch 3\n", logged)
-    assert "Traceback" in logged and "in failing" in logged                # with where it happened
+    assert re.search(r"ERROR desktop\.training\.client \[[^]]+\]: training failed in the training process "
+                     r"\(pid \d+\):\nTraceback", logged)
+    assert "in train" in logged and "RuntimeError: simulated fault after epoch 3" in logged   # the child's own
     assert window.train_action.isEnabled() and window.session.state == "idle"
-    monkeypatch.undo()
+    window.apply_experiment(_short("xor-mlp", **{"train.epochs": 40}))
     fin = train_window(window)
-    assert fin.reason == "completed" and fin.epochs_run == 50 and len(window.dialogs_shown) == 1
+    assert fin.reason == "completed" and fin.epochs_run == 40 and len(window.dialogs_shown) == 1
 
 
 # -- lifecycle ---------------------------------------------------------------------------------------
@@ -250,8 +247,7 @@ MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-image
 
 def test_a_failure_inside_the_training_process_reaches_a_dialog_and_the_log_and_the_next_train_works(
         train_window, qtbot, window, log_file, tmp_path):
-    """The real path: the run fails in the child (a damaged MNIST file), the message and traceback come back."""
-    assert window.session.in_process
+    """A real failure in the child (a damaged MNIST file): the message and traceback come back."""
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for name in MNIST_NAMES:
@@ -271,11 +267,11 @@ def test_a_failure_inside_the_training_process_reaches_a_dialog_and_the_log_and_
 
 def test_a_training_process_killed_mid_run_is_a_dialog_and_the_next_train_starts_a_new_one(
         train_window, qtbot, window):
-    from desktop.process import POOL
+    from desktop.training import process
     window.apply_experiment(_short("spiral", **{"train.epochs": 1_000_000, "train.patience": 0}))
     assert window.train()
     qtbot.waitUntil(lambda: len(window.session.history) > 2, timeout=TIMEOUT)
-    busy = set(_child_pids()) - set(POOL.idle_pids())
+    busy = set(_child_pids()) - set(process.POOL.idle_pids())
     assert len(busy) == 1
     killed = busy.pop()
     with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
@@ -291,7 +287,7 @@ def test_a_training_process_killed_mid_run_is_a_dialog_and_the_next_train_starts
 
 
 def _child_pids() -> list[int]:
-    """This process's children that run trainer.worker (read from /proc)."""
+    """This process's children that run trainer.remote (read from /proc)."""
     pids = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -299,7 +295,7 @@ def _child_pids() -> list[int]:
             cmdline = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if fields.get("PPid", "").strip() == str(os.getpid()) and b"trainer.worker" in cmdline:
+        if fields.get("PPid", "").strip() == str(os.getpid()) and b"trainer.remote" in cmdline:
             pids.append(int(status.parent.name))
     return pids
 

@@ -8,7 +8,7 @@ import torch
 from desktop.lessons import LESSONS
 from desktop.lessons.catalog import COMPARISON, PLAYGROUND
 from desktop.lessons.views import gate_outputs, line_gradients
-from desktop.lessons.worker import running_threads
+from desktop.lessons.runner import running_threads
 from trainer.config import Experiment, LayerSpec, replace
 from trainer.data import linear
 from trainer.events import EpochEnd, ParamStep
@@ -22,7 +22,7 @@ TIMEOUT = 300_000
 @pytest.fixture(autouse=True)
 def _no_lesson_thread_left(qapp):
     yield
-    from desktop.session import wait_until
+    from desktop.training import wait_until
     assert wait_until(lambda: running_threads() == 0, 30), "a lesson thread outlived its test"
 
 

@@ -376,7 +376,7 @@ def test_stop_ends_the_comparison_and_cancels_the_rest(qtbot, window, mnist_root
 
 
 def test_closing_the_window_mid_comparison_stops_and_waits_for_its_thread(qtbot, window, mnist_root):
-    from desktop.session import running_threads
+    from desktop.training import running_threads
     comp = window.mnist.comparison
     assert comp.run([_mnist(mnist_root, "mnist-small", epochs=100_000), _mnist(mnist_root, "mnist-deep")])
     qtbot.waitUntil(lambda: len(comp.view.plot.getPlotItem().listDataItems()) == 1, timeout=TIMEOUT)

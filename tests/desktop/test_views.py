@@ -23,7 +23,8 @@ from desktop.views.colors import class_color
 from trainer.config import Experiment
 from trainer.data import Splits, load
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
-from trainer.loop import LoopOptions, train
+from trainer.loop import train
+from trainer.pacing import Pacing
 from trainer.presets import load_preset
 
 TF_LAYERS = [{"kind": "linear", "units": 8}, {"kind": "activation", "fn": "tanh"},
@@ -44,7 +45,7 @@ class Run:
 
 
 def _run(exp: Experiment) -> Run:
-    events = list(train(exp, None, LoopOptions(snapshot_every_s=0.05)))
+    events = list(train(exp, None, Pacing(snapshot_every_s=0.05)))
     snaps = [e for e in events if isinstance(e, Snapshot)]
     assert isinstance(events[-1], Finished) and len(snaps) >= 2
     return Run(exp, load(exp.data), events[0] if isinstance(events[0], Started) else

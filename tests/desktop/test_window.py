@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel
 
 from desktop import settings
 from desktop.views.network import line_widths
-from desktop.session import running_threads
+from desktop.training import running_threads
 from trainer.config import Experiment
 from trainer.presets import load_preset, names
 
@@ -153,11 +153,12 @@ def test_spiral_trains_to_completion(train_window, qtbot, window):
 def test_the_diagram_takes_new_weights_in_its_own_turn_after_the_boundary(train_window, qtbot, window):
     """A diagram update waits a few ms after its frame (the window stays responsive); then it shows them."""
     from trainer.events import Snapshot
-    from trainer.loop import LoopOptions, train
+    from trainer.loop import train
+    from trainer.pacing import Pacing
     exp = _short("spiral", **{"train.epochs": 20, "train.patience": 0})
     train_window(window, exp)
     shown, picture = window.network.line_widths(), window.boundary.image()
-    early = [e for e in train(exp, None, LoopOptions(snapshot_every_s=1e-9)) if isinstance(e, Snapshot)][1]
+    early = [e for e in train(exp, None, Pacing(snapshot_every_s=1e-9)) if isinstance(e, Snapshot)][1]
     window.session.snapshot.emit(early)
     assert not np.array_equal(window.boundary.image(), picture)                           # the boundary at once
     assert window.diagram_pending()
@@ -203,24 +204,23 @@ def test_closing_mid_run_stops_and_waits_for_the_thread(qtbot, window):
     assert running_threads() == 0 and not window.session.is_running()
 
 
-def test_an_exception_in_the_worker_reaches_a_dialog_and_the_next_train_works(train_window, qtbot, window, monkeypatch):
-    import trainer.loop
-
-    def broken(*args, **kwargs):
-        yield from ()
-        raise KeyError("weights")
-
-    monkeypatch.setattr(trainer.loop, "train", broken)
-    monkeypatch.setattr(window.session, "in_process", False)   # the replaced train() runs on the QThread
+def test_an_exception_in_the_training_process_reaches_a_dialog_and_the_next_train_works(
+        train_window, qtbot, window, child_train):
+    child_train("""
+        def train(experiment, control=None, pacing=None, allow_download=True):
+            if experiment.train.epochs == 20:
+                yield from ()
+                raise KeyError("weights")
+            yield from real(experiment, control, pacing)
+    """)
     window.apply_experiment(_short("xor-mlp", **{"train.epochs": 20}))
     with qtbot.waitSignal(window.session.ended, timeout=TIMEOUT):
         window.train()
     assert window.dialogs_shown == [("Training failed", "KeyError: 'weights'")]
     assert window.statusBar().currentMessage().startswith("Training failed")
     assert window.train_action.isEnabled()
-    monkeypatch.undo()
-    fin = train_window(window)
-    assert fin.epochs_run == 20
+    fin = train_window(window, _short("xor-mlp", **{"train.epochs": 21}))
+    assert fin.epochs_run == 21
 
 
 # -- files ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from torch import nn
 
 from trainer import checkpoint
 from trainer.digits import BRUSH_PX, CANVAS_PX, classify, digit_model, predict, to_mnist
-from trainer.loop import LoopOptions, run_to_end
+from trainer.loop import run_to_end
 from trainer.mnist import load_arrays, load_mnist
 from trainer.models import build_model
 from trainer.presets import load_preset
@@ -161,7 +161,7 @@ def trained(tmp_path_factory, mnist_root):
             exp = load_preset("mnist-mlp").with_overrides({
                 "data.root": str(mnist_root), "data.normalize": "standard", "train.epochs": 5,
                 "train.batch_size": 128, "train.patience": 0, "train.device": "cpu"})
-            finished = run_to_end(exp, options=LoopOptions(allow_download=False))
+            finished = run_to_end(exp, allow_download=False)
             splits = load_mnist(exp.data, allow_download=False)
             test_images = load_arrays(Path(exp.data.root), allow_download=False)[2]
     model = build_model(exp)

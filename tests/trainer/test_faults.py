@@ -28,6 +28,7 @@ from trainer.checkpoint import CheckpointError
 from trainer.config import ConfigError, Experiment
 from trainer.loop import TrainingError, run_to_end
 from trainer.models import build_model
+from trainer.pacing import Pacing
 from trainer.presets import load_experiment, load_preset, names
 
 REPO = Path(__file__).resolve().parents[2]
@@ -243,6 +244,7 @@ torch.set_num_threads(1)                      # no thread pool: forking below is
 from trainer.checkpoint import save_state
 from trainer.config import Experiment
 from trainer.models import build_model
+from trainer.pacing import Pacing
 
 exp = Experiment.from_json(sys.argv[1])
 base, rounds, rng = sys.argv[2], int(sys.argv[3]), random.Random(int(sys.argv[4]))
@@ -460,7 +462,7 @@ def test_cuda_out_of_memory_becomes_a_clear_training_error(where, replacement, m
     monkeypatch.setattr(loop._Run, where, replacement)
     exp = load_preset("xor-mlp").with_overrides({"train.epochs": 3})
     with pytest.raises(TrainingError) as info:
-        run_to_end(exp, options=loop.LoopOptions(snapshot_every_s=1e-9))
+        run_to_end(exp, pacing=Pacing(snapshot_every_s=1e-9))
     assert str(info.value) == OOM_MESSAGE
     assert info.value.__cause__ is None and info.value.__suppress_context__   # no torch traceback chained
 

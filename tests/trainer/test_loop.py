@@ -15,11 +15,12 @@ from trainer.control import Control
 from trainer.data import load
 from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Finished, NewBest, Snapshot, Started,
                             Stopped)
-from trainer.loop import LoopOptions, run_to_end, train
+from trainer.loop import run_to_end, train
+from trainer.pacing import Pacing
 from trainer.models import build_loss, build_model
 from trainer.presets import load_preset
 
-EVERY_EPOCH = LoopOptions(snapshot_every_s=1e-9, progress_every_s=0.0)
+EVERY_EPOCH = Pacing(snapshot_every_s=1e-9, progress_every_s=0.0)
 
 
 def hidden(units: int = 16, p: float = 0.0) -> tuple[LayerSpec, ...]:
@@ -129,7 +130,7 @@ def no_tensors(value, path="event"):
 
 
 def test_events_carry_numbers_and_numpy_never_tensors():
-    events = list(train(minibatch_moons(epochs=2), options=EVERY_EPOCH))
+    events = list(train(minibatch_moons(epochs=2), pacing=EVERY_EPOCH))
     kinds = {type(e) for e in events}
     assert {Started, BatchProgress, EpochEnd, NewBest, Snapshot, Finished} <= kinds
     for event in events:
@@ -138,11 +139,11 @@ def test_events_carry_numbers_and_numpy_never_tensors():
     assert sum(isinstance(e, BatchProgress) for e in events) == 2 * 14
 
 
-DIAGRAM_RARELY = LoopOptions(snapshot_every_s=1e-9, progress_every_s=0.0, diagram_every_s=1e9)
+DIAGRAM_RARELY = Pacing(snapshot_every_s=1e-9, progress_every_s=0.0, diagram_every_s=1e9)
 
 
 def test_live_snapshots_leave_the_diagram_out_between_its_updates_but_the_last_has_it(trained_batches):
-    events = list(train(minibatch_moons(epochs=6, batch_size=0), options=DIAGRAM_RARELY))
+    events = list(train(minibatch_moons(epochs=6, batch_size=0), pacing=DIAGRAM_RARELY))
     snaps = [e for e in events if isinstance(e, Snapshot)]
     assert len(snaps) == 7 and all(s.boundary is not None for s in snaps)   # 6 live + the final one
     with_diagram = [s.epoch for s in snaps if s.weights and s.neurons]
@@ -176,7 +177,7 @@ def test_a_paused_run_first_shows_its_current_weights(trained_batches, batch_siz
 @pytest.mark.slow
 def test_mnist_mlp_reaches_93_percent_on_the_real_data(mnist_root):
     exp = load_preset("mnist-mlp").with_overrides({"data.root": str(mnist_root)})
-    events = list(train(exp, options=LoopOptions(allow_download=False)))
+    events = list(train(exp, allow_download=False))
     f = finished_of(events)
     assert f.params == 235_146
     assert f.metrics["n_test"] == 10_000 and f.metrics["confusion"].sum() == 10_000
@@ -327,7 +328,7 @@ def test_step_runs_exactly_one_epoch_then_pauses(trained_batches, batch_size, pe
 
 def test_sgd_lr_100_on_the_regression_really_diverges_and_keeps_finite_weights():
     exp = load_preset("linear-regression").with_overrides({"optim.lr": 100.0})
-    events = list(train(exp, options=EVERY_EPOCH))
+    events = list(train(exp, pacing=EVERY_EPOCH))
     diverged = [e for e in events if isinstance(e, Diverged)]
     f = finished_of(events)
     assert len(diverged) == 1 and f.reason == "diverged"
@@ -348,7 +349,7 @@ def test_a_binary_run_gone_nan_is_diverged_not_a_crash(trained_batches, batch_si
     """BCELoss raises on NaN inputs; the loop must see the NaN first and report it."""
     exp = minibatch_moons(epochs=6, batch_size=batch_size)
     events = []
-    for event in train(exp, options=EVERY_EPOCH):
+    for event in train(exp, pacing=EVERY_EPOCH):
         events.append(event)
         if isinstance(event, EpochEnd) and event.epoch == 2:
             weight = trained_batches.models[-1][0].weight

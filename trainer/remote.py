@@ -1,0 +1,138 @@
+"""The training process: runs `train()` for the window's requests and sends the events back.
+
+The window trains in this separate process (desktop/training/process.py starts it) so that
+nothing the window does can hold the interpreter lock the training needs. In one process, a
+window drawing 10% of the time slowed a tiny model's training by ~20%: every torch call hands the
+lock over, and each hand-over to and from a busy GUI thread costs far more than its share. A child
+process trained at the same speed with the window drawing as hidden (measured in bench/, issue 6).
+
+The link is a `multiprocessing.connection` (a Unix socket, a named pipe on Windows) that the
+window listens on; its address and key come on stdin. Messages, each one pickled object:
+  in:  ("train", Experiment, Pacing) | ("pause",) | ("resume",) | ("step",) | ("stop",): a command
+       applies to the run requested last, until it has ended; the link closing means exit.
+  out: ("ready", pid) once; per run ("events", [event, ...])..., then ("done",) or
+       ("error", message, traceback), after every event the run produced before it failed.
+Events go out together every `Pacing.batch_s`, at once for those a user waits on (the run started,
+ended, stopped, diverged); a run about to wait on a pause has sent everything first.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import sys
+import threading
+import time
+import traceback
+from multiprocessing.connection import Client, Connection
+from typing import Any, Callable
+
+from .control import Control
+from .errors import error_message
+from .events import Diverged, Finished, Started, Stopped
+from .pacing import Pacing
+
+FLAG = "--training-worker"   # the frozen app's executable runs main() below when given this (packaging/launcher.py)
+# Events a user waits on go out at once: the run started, ended, diverged, stopped.
+_URGENT = (Started, Finished, Diverged, Stopped)
+
+
+class _Outbox:
+    """Events waiting to be sent, sent as one message every `batch_s`."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.batch_s = Pacing().batch_s
+        self.pending: list[Any] = []
+        self.sent_at = time.perf_counter()
+
+    def add(self, event: Any) -> None:
+        self.pending.append(event)
+        if isinstance(event, _URGENT) or time.perf_counter() - self.sent_at >= self.batch_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.conn.send(("events", self.pending))
+            self.pending = []
+        self.sent_at = time.perf_counter()
+
+
+def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
+    """Answer requests until the link closes. The main thread warms up, then trains; a reader
+    thread takes commands from the start, so a window that goes away during the warm-up (seconds
+    of imports) ends this process at once instead of leaving it behind."""
+    outbox = _Outbox(conn)
+    requests: queue.Queue = queue.Queue()
+    current: list[Control] = []   # the running run's Control, touched by both threads under `lock`
+    lock = threading.Lock()
+
+    def read_commands() -> None:
+        try:
+            while True:
+                message = conn.recv()
+                with lock:
+                    if message[0] == "train":
+                        control = Control(before_pause=outbox.flush)
+                        current[:] = [control]
+                        requests.put((message, control))
+                    elif current:     # a command for a run that has ended is ignored
+                        getattr(current[0], message[0])()
+        except (EOFError, OSError):   # the window has gone: end the run, then the process
+            pass
+        with lock:
+            if not current and not ready.is_set():
+                os._exit(0)           # still importing: nothing to finish, nobody to tell
+            for control in current:
+                control.stop()
+        requests.put(None)
+
+    ready = threading.Event()
+    threading.Thread(target=read_commands, name="np-remote-commands", daemon=True).start()
+    warm_up()
+    from .loop import train
+    ready.set()
+    conn.send(("ready", os.getpid()))
+    while (item := requests.get()) is not None:
+        (_, experiment, pacing), control = item
+        outbox.batch_s = pacing.batch_s
+        try:
+            for event in train(experiment, control, pacing):
+                outbox.add(event)
+            outbox.flush()
+            conn.send(("done",))
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the window as text
+            outbox.flush()            # every epoch trained before the failure still reaches the curves
+            conn.send(("error", error_message(exc), traceback.format_exc()))
+        with lock:
+            current.clear()
+
+
+def main() -> int:
+    """Connect to the window (address and key on stdin), warm up, then serve until it goes away."""
+    address, authkey = pickle.loads(sys.stdin.buffer.read())
+    conn = Client(address, authkey=authkey)
+    try:
+        serve(conn, warm_up)
+    except (BrokenPipeError, ConnectionResetError, EOFError):   # the window went away mid-run
+        pass
+    finally:
+        conn.close()
+    return 0
+
+
+def warm_up() -> None:
+    """Import what the first run needs, before it is asked for: torch, the loop, and what the first
+    optimizer imports (a fused step imports torch._dynamo: sympy and ~900 modules, seconds)."""
+    import torch
+
+    from . import loop  # noqa: F401
+    param = torch.nn.Parameter(torch.zeros(1))
+    param.grad = torch.zeros(1)
+    torch.optim.Adam([param], fused=True).step()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
