@@ -137,6 +137,20 @@ def _make_app(argv: list[str]):
     return app
 
 
+def _qt_can_start() -> bool:
+    """False (and one line on stderr) where Qt would abort with a core dump: no display, missing X libraries."""
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is not None and widgets.QApplication.instance() is not None:
+        return True   # already running (tests, the self-test inside the window)
+    from desktop.platform_check import problem
+    why = problem()
+    if why is None:
+        return True
+    log.info("not starting: %s", why)   # the file keeps it; the console gets the one line below
+    print(f"neural-playground: {why}", file=sys.stderr, flush=True)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     multiprocessing.freeze_support()
@@ -148,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test and sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # a self-test must run on a headless machine
+    if not _qt_can_start():
+        return 1
     app = _make_app([])
     if args.self_test:
         _leave(self_test())
