@@ -5,6 +5,8 @@ paper. `trainer.digits` turns it into the 28x28 image the model sees (shown in
 the preview) and classifies it; that takes about a millisecond, so it runs on the
 GUI thread, throttled to ~15 times a second while drawing and once more when a
 stroke ends. With no MNIST model the pad says how to get one instead of guessing.
+It answers "?" (not sure) rather than a digit when there is too little ink or the
+model's best guess is weak (trainer.digits.unsure; UNSURE_RULE says it in the UI).
 """
 from __future__ import annotations
 
@@ -17,13 +19,18 @@ from PySide6.QtGui import (QColor, QFont, QImage, QMouseEvent, QPainter, QPaintE
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
                                QWidget)
 
-from trainer.digits import BRUSH_PX, CANVAS_PX, SIZE
+from trainer.digits import BRUSH_PX, CANVAS_PX, MIN_SPAN_PX, SIZE, UNSURE_BELOW
 
 from .colors import BLUE, INK
 
 log = logging.getLogger(__name__)
 
 THROTTLE_MS = 66          # ~15 predictions a second while drawing
+
+# How the pad decides to answer "?" rather than a digit (the figures live at trainer.digits' constants).
+UNSURE_RULE = (f"the ink spans under {MIN_SPAN_PX} of the pad's {CANVAS_PX} pixels, or the model's best "
+               f"guess is under {UNSURE_BELOW:.0%} (a level chosen on MNIST's validation digits: below it the "
+               "mnist-mlp lesson's model was right only about half the time).")
 
 NO_MODEL = ("No MNIST model yet, so there is nothing to ask. Train one: press \"Train mnist-mlp now\" (or choose "
             "Lessons > mnist-mlp and press Train), or open a saved one with File > Load trained model.")
@@ -45,7 +52,15 @@ class Canvas(QWidget):
         self.setFixedSize(CANVAS_PX, CANVAS_PX)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setToolTip("Draw one digit, large, with the mouse or a pen")
+        self.setToolTip("Draw one digit with the mouse or a pen")
+        # A child label rather than text painted in paintEvent: a stroke repaints only the rectangle it
+        # touched, so painted text stayed on screen around the first strokes; a hidden child is erased whole.
+        self.placeholder = QLabel("Draw a digit here", self)
+        self.placeholder.setObjectName("padPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #aaaaaa; background: transparent; border: none;")
+        self.placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.placeholder.setGeometry(0, 0, CANVAS_PX, CANVAS_PX)
 
     # -- strokes --------------------------------------------------------------------------
     def _pen_painter(self) -> QPainter:
@@ -65,6 +80,7 @@ class Canvas(QWidget):
     def begin_stroke(self, at: QPointF) -> None:
         self._drawing = True
         self._strokes.append([QPointF(at)])
+        self.placeholder.hide()
         p = self._pen_painter()
         self._dot(p, at)
         p.end()
@@ -122,9 +138,16 @@ class Canvas(QWidget):
                 for a, b in zip(stroke, stroke[1:]):
                     p.drawLine(a, b)
             p.end()
+        self.placeholder.setVisible(not self._strokes)
         self.update()
         self.inkChanged.emit()
         self.edited.emit()
+
+    def stroke_points(self) -> list[list[tuple[float, float]]] | None:
+        """Each stroke's points in canvas pixels, for trainer.digits.render_strokes; None once an image was set."""
+        if any(isinstance(s, QImage) for s in self._strokes):
+            return None
+        return [[(pt.x(), pt.y()) for pt in stroke] for stroke in self._strokes]
 
     def stroke_count(self) -> int:
         return len(self._strokes)
@@ -181,9 +204,6 @@ class Canvas(QWidget):
         shown = self._image.copy(event.rect())
         shown.invertPixels()   # dark ink on white paper for the eye; the model gets white on black
         p.drawImage(event.rect().topLeft(), shown)
-        if not self._strokes:
-            p.setPen(QColor(170, 170, 170))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit here,\nlarge, filling the box")
         p.end()
 
 
@@ -270,6 +290,7 @@ class DrawingPad(QWidget):
         self._model: Any = None                  # trainer.digits.DigitModel, or None
         self._probs: np.ndarray | None = None
         self._mnist_image: np.ndarray | None = None
+        self._unsure: str | None = None          # trainer.digits.unsure's reason, shown instead of a digit
         self.predictions = 0                     # how many times the model was asked (tests, bench)
 
         self.canvas = Canvas()
@@ -291,8 +312,8 @@ class DrawingPad(QWidget):
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.clear_button)
         buttons.addStretch(1)
-        tips = QLabel("Draw one digit, large and in the middle, as MNIST's writers did. "
-                      "Right-click or Ctrl+Z takes back a stroke; Delete clears.")
+        tips = QLabel("Draw one digit, at any size and place. Right-click or Ctrl+Z takes back a stroke; "
+                      "Delete clears. \"?\" means not sure: " + UNSURE_RULE)
         tips.setObjectName("hint")
         tips.setWordWrap(True)
         tips.setMaximumWidth(CANVAS_PX + 4)
@@ -313,6 +334,8 @@ class DrawingPad(QWidget):
         self.confidence = QLabel("")
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence.setObjectName("hint")
+        self.confidence.setWordWrap(True)
+        self.digit.setToolTip("The digit the model reads; \"?\" means not sure: " + UNSURE_RULE)
         self.bars = ProbabilityBars()
         self.bars.setMaximumHeight(240)
         self.preview = Preview()
@@ -406,9 +429,14 @@ class DrawingPad(QWidget):
 
     def predict_now(self) -> None:
         """Prepare the canvas and classify it (nothing for an empty canvas or without a model)."""
-        from trainer.digits import classify, to_mnist
+        from trainer.digits import classify, ink_span, render_strokes, to_mnist, unsure
         self._timer.stop()
-        image = to_mnist(self.canvas.array())
+        ink = self.canvas.array()
+        points = self.canvas.stroke_points()
+        # Strokes are re-drawn with a brush fitted to the drawing's size, so a digit drawn small is not
+        # bold once scaled to 28x28; a set image has no strokes and goes as it is.
+        drawn = render_strokes(points) if points else None
+        image = to_mnist(drawn if drawn is not None else ink)
         probs = None
         if image is not None and self._model is not None:
             try:
@@ -417,16 +445,23 @@ class DrawingPad(QWidget):
             except (ValueError, RuntimeError) as exc:   # a model that breaks on input: say so, keep the pad
                 log.warning("the pad's prediction failed: %s", exc)
                 self._set_notice(f"The model could not read the drawing: {exc}", offer_training=False)
+        self._unsure = unsure(probs, ink_span(ink)) if image is not None and self._model is not None else None
         self._show(image, probs)
 
     def _show(self, image: np.ndarray | None, probs: np.ndarray | None) -> None:
         self._mnist_image, self._probs = image, probs
+        if probs is None:
+            self._unsure = None
         self.preview.set_image(image)
         self.bars.set_probabilities(probs)
         self.digit.setStyleSheet(f"color: rgb{BLUE}" if probs is not None else "color: #a0a6ad")
         if probs is None:
             self.digit.setText("–" if self._model is not None else "?")
             self.confidence.setText("draw a digit" if self._model is not None else "no model")
+        elif self._unsure is not None:
+            self.digit.setStyleSheet("color: #a0a6ad")
+            self.digit.setText("?")
+            self.confidence.setText(self._unsure)
         else:
             best = int(np.argmax(probs))
             self.digit.setText(str(best))
@@ -437,7 +472,16 @@ class DrawingPad(QWidget):
         return None if self._probs is None else self._probs.copy()
 
     def prediction(self) -> int | None:
+        """The model's best guess (also when the pad answers "not sure"); None without one."""
         return None if self._probs is None else int(np.argmax(self._probs))
+
+    def answer(self) -> int | None:
+        """The digit the pad names; None when there is none or it says "not sure" (see `unsure_reason`)."""
+        return None if self._unsure is not None else self.prediction()
+
+    def unsure_reason(self) -> str | None:
+        """Why the pad shows "?" rather than a digit (trainer.digits.unsure), or None."""
+        return self._unsure
 
     def model_input(self) -> np.ndarray | None:
         """The 28x28 image last given to the model (what the preview shows)."""

@@ -58,7 +58,10 @@ SEVEN = [_line((70, 60), (210, 60)) + _line((210, 60), (120, 235))[1:], _line((1
 
 def _any_model() -> DigitModel:
     torch.manual_seed(0)
-    return DigitModel(nn.Sequential(nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10)).eval(), (0.0, 1.0))
+    model = nn.Sequential(nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10)).eval()
+    with torch.no_grad():
+        model[2].weight.mul_(1000)   # confident, so the pad names its digit rather than "not sure"
+    return DigitModel(model, (0.0, 1.0))
 
 
 @pytest.fixture
@@ -186,7 +189,8 @@ def test_confusion_matrix_gallery_and_pad_follow_the_trained_model(train_window,
     for stroke in SEVEN:
         _drag(ws.pad.canvas, stroke)
     assert ws.pad.prediction() is not None
-    assert ws.pad.digit.text() == str(ws.pad.prediction())
+    answer = ws.pad.answer()   # a 3-epoch model may be unsure of the drawn 7: then "?" (see trainer.digits.unsure)
+    assert ws.pad.digit.text() == ("?" if answer is None else str(answer))
 
     # saved, forgotten, loaded back: the checkpoint has no per-image answers, the tab recomputes them
     path = tmp_path / "mnist.pt"
