@@ -5,11 +5,17 @@ highlighting) and the number boxes the docks need beyond Qt's own.
 """
 from __future__ import annotations
 
+import logging
 import math
+import re
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QMainWindow, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+log = logging.getLogger(__name__)
+NOTICE_MS = 10_000      # how long a refused / clamped value's message stays in the status bar
 
 
 class Panel(QWidget):
@@ -82,7 +88,13 @@ def _repolish(widget: QWidget) -> None:
 
 
 def tip(widget: QWidget, text: str) -> QWidget:
-    """Set a tooltip that survives an error tooltip being shown and cleared."""
+    """Set a tooltip that survives an error tooltip being shown and cleared.
+
+    A number box's tooltip also gives its range, read from the box itself (set its range first),
+    so the limits a user sees are the ones the box enforces.
+    """
+    if isinstance(widget, _Bounded):
+        text = f"{text}\nAllowed: {widget.range_text()}"
     widget.setToolTip(text)
     widget.setProperty("baseToolTip", text)
     return widget
@@ -116,7 +128,83 @@ class _Compact:
         return QSize(min(hint.width(), 64), hint.height())
 
 
-class NumberBox(_Compact, QDoubleSpinBox):
+def notify(widget: QWidget, text: str) -> None:
+    """Say `text` in the status bar of the main window holding `widget` (also when its dock floats)."""
+    log.info("%s", text)
+    w = widget
+    while w is not None and not isinstance(w, QMainWindow):
+        w = w.parentWidget()
+    if w is not None:
+        w.statusBar().showMessage(text, NOTICE_MS)
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _parse_number(text: str, integer: bool) -> float | int | None:
+    """What a user typed as a number, or None. Thousands separators ("99,999", "99 999", "99_999")
+    are read in integer boxes; float boxes read a comma as the decimal point, as NumberBox shows it."""
+    t = text.strip()
+    if integer:
+        t = re.sub(r"[,_ \u00a0\u202f]", "", t)
+        if not _INTEGER.fullmatch(t):
+            return None
+        return int(t) if len(t) <= 30 else float(t)   # float: no 4,300-digit limit; huge is inf, out of range
+    try:
+        v = float(t.replace(",", "."))
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+class _Bounded:
+    """A number box that never drops a typed value silently.
+
+    Qt's own boxes refuse a keystroke that goes over the maximum and, on Tab or Enter, put back the
+    previous value when the text is out of range. Here the value typed is clamped to the nearest
+    bound instead, and the status bar says so ("Learning rate: 99999 is above the largest allowed,
+    1000; set to 1000."); text that is no number keeps the previous value, and says that too.
+    The bounds are the box's own minimum() and maximum(): the one place they are written.
+    """
+
+    integer = False
+    label = ""              # the field's name in messages, e.g. "Learning rate"
+    notice = ""             # the last message said (tests read it)
+
+    def range_text(self) -> str:
+        lo, hi = self.textFromValue(self.minimum()), self.textFromValue(self.maximum())
+        special = self.specialValueText()
+        return f"{lo} ({special}) to {hi}" if special else f"{lo} to {hi}"
+
+    def _settle(self, text: str) -> str | None:
+        """The text to use instead of `text` (the bound it was clamped to), or None to keep the old value."""
+        t = text.strip()
+        value = _parse_number(t, self.integer)
+        if value is None:
+            kept = self.textFromValue(self.value())
+            self._say(f"{self.label}: left empty; kept {kept}." if not t
+                      else f"{self.label}: \u201c{t[:40]}\u201d is not a number; kept {kept}.")
+            return None
+        if value < self.minimum():
+            bound, word = self.minimum(), "below the smallest allowed"
+        elif value > self.maximum():
+            bound, word = self.maximum(), "above the largest allowed"
+        else:
+            return None
+        shown = self.textFromValue(bound)
+        self._say(f"{self.label}: {t[:40]} is {word}, {shown}; set to {shown}.")
+        return shown
+
+    def _say(self, text: str) -> None:
+        self.notice = text
+        notify(self, text)  # type: ignore[arg-type]
+
+    def fixup(self, text: str) -> str:  # noqa: D401 (Qt calls it with text that validate() did not accept)
+        settled = self._settle(text)
+        return text if settled is None else settled
+
+
+class NumberBox(_Bounded, _Compact, QDoubleSpinBox):
     """A float box that shows `%g` text and keeps full precision (1e-7 stays 1e-7).
 
     With `log_steps`, the arrows multiply by 10^(1/10) instead of adding, so a
@@ -124,8 +212,9 @@ class NumberBox(_Compact, QDoubleSpinBox):
     """
 
     def __init__(self, minimum: float, maximum: float, step: float = 0.1, log_steps: bool = False,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, label: str = ""):
         super().__init__(parent)
+        self.label = label
         self.setDecimals(12)                # Qt rounds values to `decimals`; keep them exact
         self.setRange(minimum, maximum)
         self.setSingleStep(step)
@@ -168,18 +257,63 @@ class NumberBox(_Compact, QDoubleSpinBox):
         self.setValue(min(max(new, self.minimum()), self.maximum()))
 
 
-class IntBox(_Compact, QDoubleSpinBox):
+class _IntegerText:
+    """Integer boxes: any whole number typed is Intermediate when out of range (not a refused keystroke),
+    so that fixup() can clamp it and say so."""
+
+    integer = True
+
+    def validate(self, text: str, pos: int):  # noqa: D401
+        t = text.strip()
+        special = self.specialValueText()
+        if special and t == special:
+            return QValidator.State.Acceptable, text, pos
+        if t in ("", "-", "+"):
+            return QValidator.State.Intermediate, text, pos
+        value = _parse_number(t, integer=True)
+        if value is None:
+            return QValidator.State.Invalid, text, pos
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def valueFromText(self, text: str):  # noqa: N802 (Qt name)
+        special = self.specialValueText()
+        if special and text.strip() == special:
+            return self.minimum()
+        value = _parse_number(text, integer=True)
+        if value is None:
+            return self.value()
+        kind = type(self.minimum())           # int for QSpinBox, float for QDoubleSpinBox: what Qt expects back
+        return kind(min(max(value, self.minimum()), self.maximum()))
+
+
+class CountBox(_Bounded, _IntegerText, _Compact, QSpinBox):
+    """A whole-number box (samples, epochs, units) with QSpinBox's int value()."""
+
+    def __init__(self, minimum: int, maximum: int, label: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = label
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)
+
+
+class IntBox(_Bounded, _IntegerText, _Compact, QDoubleSpinBox):
     """An integer box for values beyond QSpinBox's 32-bit range (seeds up to 2^53)."""
 
-    def __init__(self, minimum: int, maximum: int, parent: QWidget | None = None):
+    def __init__(self, minimum: int, maximum: int, parent: QWidget | None = None, label: str = ""):
         super().__init__(parent)
+        self.label = label
         self.setDecimals(0)
         self.setRange(minimum, min(maximum, 2 ** 53))
         self.setSingleStep(1)
         self.setKeyboardTracking(False)
 
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt name)
+        return str(int(round(value)))
+
     def int_value(self) -> int:
         return int(round(self.value()))
 
 
-__all__ = ["Panel", "NumberBox", "IntBox", "tip", "compact", "select"]
+__all__ = ["Panel", "NumberBox", "IntBox", "CountBox", "tip", "compact", "select", "notify"]

@@ -5,12 +5,12 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMenu, QSpinBox, QStackedWidget, QToolButton,
+                               QListWidgetItem, QMenu, QStackedWidget, QToolButton,
                                QWidget)
 
 from trainer.config import ACTIVATIONS, DataSpec, LayerSpec, ModelSpec
 
-from . import NumberBox, Panel, compact, select, tip
+from . import CountBox, NumberBox, Panel, compact, select, tip
 
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
                      "gelu": "GELU", "identity": "Identity (none)"}
@@ -85,15 +85,13 @@ class ArchitecturePanel(Panel):
         buttons.addWidget(self.down_button)
 
         # One editor page per layer kind.
-        self.units = QSpinBox()
-        self.units.setRange(1, 8192)
-        self.units.setKeyboardTracking(False)
+        self.units = CountBox(1, 8192, "Units")
         tip(self.units, "Neurons in this layer")
         self.fn = QComboBox()
         compact(self.fn)
         for key in ACTIVATIONS:
             self.fn.addItem(ACTIVATION_LABELS.get(key, key), key)
-        self.p = NumberBox(0.0, 0.99, 0.05)
+        self.p = NumberBox(0.0, 0.99, 0.05, label="Dropout p")
         tip(self.p, "The share of activations dropped at random while training")
         self.editor = QStackedWidget()
         self.editor.addWidget(_page("Select a layer to edit it", None))

@@ -7,11 +7,11 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSizePolicy, QSpinBox, QWidget)
+                               QSizePolicy, QWidget)
 
 from trainer.config import DataSpec, n_classes, task_of
 
-from . import IntBox, NumberBox, Panel, compact, select, tip
+from . import CountBox, IntBox, NumberBox, Panel, compact, select, tip
 
 LABELS = {
     "spiral": "Spiral (3 arms)",
@@ -147,21 +147,18 @@ class DatasetPanel(Panel):
         for key in ORDER:
             self.name.addItem(LABELS[key], key)
         tip(self.name, "The data the network learns from")
-        self.samples = QSpinBox()
-        self.samples.setRange(4, 100_000)
+        self.samples = CountBox(4, 100_000, "Samples")
         self.samples.setSingleStep(50)
-        self.samples.setKeyboardTracking(False)
         tip(self.samples, "How many points to generate (all splits together)")
-        self.noise = NumberBox(0.0, 10.0, 0.05)
+        self.noise = NumberBox(0.0, 10.0, 0.05, label="Noise")
         tip(self.noise, "How far points scatter from the clean shape")
-        self.classes = QSpinBox()
-        self.classes.setRange(2, 10)
+        self.classes = CountBox(2, 10, "Classes")
         tip(self.classes, "Number of classes (spiral arms, blobs)")
-        self.val = NumberBox(0.0, 0.95, 0.05)
+        self.val = NumberBox(0.0, 0.95, 0.05, label="Validation")
         tip(self.val, "Share of the points held out to watch over-fitting (validation)")
-        self.test = NumberBox(0.0, 0.95, 0.05)
+        self.test = NumberBox(0.0, 0.95, 0.05, label="Test")
         tip(self.test, "Share of the points kept untouched until the end (test)")
-        self.seed = IntBox(0, 2 ** 32 - 1)
+        self.seed = IntBox(0, 2 ** 32 - 1, label="Data seed")
         tip(self.seed, "The random seed of the points: the same seed gives the same data")
         self.regenerate = QPushButton("Regenerate")
         tip(self.regenerate, "New points from a new random seed")
@@ -285,12 +282,18 @@ class DatasetPanel(Panel):
         return self._extra
 
     # -- preview ----------------------------------------------------------------------
-    def show_splits(self, splits) -> None:
+    def show_splits(self, splits, full=None) -> None:
+        """Draw `splits`; the sizes given are those of `full` when `splits` is a sample of it."""
+        full = full if full is not None else splits
         self.preview.set_splits(splits)
-        n_tr, n_va, n_te = splits.sizes
-        note = f" ({splits.note})" if getattr(splits, "note", "") else ""
-        self.sizes.setText(f"train {n_tr} · val {n_va} · test {n_te}{note}")
-        self.sizes.setToolTip(f"{n_tr} training, {n_va} validation and {n_te} test points")
+        n_tr, n_va, n_te = full.sizes
+        note = f" ({full.note})" if getattr(full, "note", "") else ""
+        drawn, total = sum(splits.sizes), sum(full.sizes)
+        sample = f" · showing {drawn:,} of {total:,} points" if drawn < total else ""
+        self.sizes.setText(f"train {n_tr} · val {n_va} · test {n_te}{note}{sample}")
+        self.sizes.setToolTip(f"{n_tr} training, {n_va} validation and {n_te} test points"
+                              + (f"; the plots draw an even sample of {drawn:,}, training uses them all"
+                                 if sample else ""))
 
     def show_message(self, text: str, sizes: str = "") -> None:
         self.preview.set_message(text)

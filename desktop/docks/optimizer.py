@@ -4,11 +4,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSlider, QWidget
 
 from trainer.config import OPTIMIZER_TABLE, OptimSpec, TrainSpec
 
-from . import IntBox, NumberBox, Panel, compact, select, tip
+from . import CountBox, IntBox, NumberBox, Panel, compact, select, tip
 
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU"}
 LR_MIN, LR_MAX = 1e-6, 10.0
@@ -28,48 +28,42 @@ class OptimizerPanel(Panel):
             self.name.addItem(kind.label, kind.name)
         tip(self.name, "The rule that turns gradients into weight updates")
 
-        self.lr = NumberBox(1e-9, 1000.0, log_steps=True)
+        self.lr = NumberBox(1e-9, 1000.0, log_steps=True, label="Learning rate")
         tip(self.lr, "Learning rate: the size of each step (the slider moves on a log scale)")
         self.lr_slider = QSlider(Qt.Orientation.Horizontal)
         self.lr_slider.setRange(round(math.log10(LR_MIN) * TICKS_PER_DECADE),
                                 round(math.log10(LR_MAX) * TICKS_PER_DECADE))
-        tip(self.lr_slider, "Learning rate, 0.000001 to 10 on a log scale")
+        tip(self.lr_slider, f"Learning rate, {LR_MIN:g} to {LR_MAX:g} on a log scale (type other values in the box)")
         lr_row = QHBoxLayout()
         lr_row.setSpacing(6)
         lr_row.addWidget(self.lr_slider, 3)
         lr_row.addWidget(self.lr, 2)
 
-        self.momentum = NumberBox(0.0, 0.999, 0.05)
+        self.momentum = NumberBox(0.0, 0.999, 0.05, label="Momentum")
         tip(self.momentum, "How much of the previous step carries into the next (SGD + momentum, RMSprop)")
-        self.weight_decay = NumberBox(0.0, 10.0, log_steps=True)
+        self.weight_decay = NumberBox(0.0, 10.0, log_steps=True, label="Weight decay")
         tip(self.weight_decay, "L2 penalty on the weights (AdamW: decoupled weight decay)")
 
         self.full_batch = QCheckBox("Full batch")
         tip(self.full_batch, "Each step sees every training point, as the seed trains")
-        self.batch = QSpinBox()
-        self.batch.setRange(1, 100_000)
+        self.batch = CountBox(1, 100_000, "Batch")
         self.batch.setValue(64)
-        self.batch.setKeyboardTracking(False)
         tip(self.batch, "Points per step (mini-batch size)")
         batch_row = QHBoxLayout()
         batch_row.setSpacing(6)
         batch_row.addWidget(self.full_batch)
         batch_row.addWidget(self.batch, 1)
 
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1_000_000)
+        self.epochs = CountBox(1, 1_000_000, "Epochs")
         self.epochs.setSingleStep(100)
-        self.epochs.setKeyboardTracking(False)
         tip(self.epochs, "Passes over the training data")
-        self.patience = QSpinBox()
-        self.patience.setRange(0, 1_000_000)
+        self.patience = CountBox(0, 1_000_000, "Early stop")
         self.patience.setSingleStep(10)
         self.patience.setSpecialValueText("off")
-        self.patience.setKeyboardTracking(False)
         tip(self.patience, "Stop when the validation loss has not improved for this many epochs (off = never)")
         self.restore_best = QCheckBox("Restore the best weights")
         tip(self.restore_best, "At the end, restore the weights of the epoch with the lowest validation loss")
-        self.seed = IntBox(0, 2 ** 53)
+        self.seed = IntBox(0, 2 ** 53, label="Training seed")
         tip(self.seed, "Seed of the initial weights and the shuffling: the same seed trains the same way")
         self.device = QComboBox()
         compact(self.device)
