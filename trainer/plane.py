@@ -132,7 +132,13 @@ def _neuron_outputs(model: nn.Sequential) -> tuple[int, ...]:
     return tuple(shown)
 
 
-def extent_of(splits: Splits) -> tuple[float, float, float, float]:
+# The window shows the data padded by 0.3 in a plot that is wider (or taller) than the data: with its
+# aspect locked, a 2:1 plot shows twice the data's width. The pictures cover a square around the data,
+# PLANE_MARGIN times its larger half-side from the centre, so such a plot is coloured edge to edge.
+PLANE_MARGIN = 2.0
+
+
+def data_extent_of(splits: Splits) -> tuple[float, float, float, float]:
     """The input plane all of the data spans, padded by 0.3 as the seed pads its plot (1-D: y is 0, 0)."""
     x = np.concatenate([splits.x_train, splits.x_val, splits.x_test])
     if x.ndim == 1 or x.shape[1] == 1:
@@ -140,6 +146,29 @@ def extent_of(splits: Splits) -> tuple[float, float, float, float]:
         return lo - 0.3, hi + 0.3, 0.0, 0.0
     lo, hi = x.min(axis=0), x.max(axis=0)
     return float(lo[0] - 0.3), float(hi[0] + 0.3), float(lo[1] - 0.3), float(hi[1] + 0.3)
+
+
+def extent_of(splits: Splits) -> tuple[float, float, float, float]:
+    """The plane the pictures cover: 1-D, the data's x range; 2-D, a square PLANE_MARGIN times the
+    data's padded half-side around its centre (the view around the data, also beside it)."""
+    xmin, xmax, ymin, ymax = data_extent_of(splits)
+    if ymin == ymax:
+        return xmin, xmax, ymin, ymax
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    half = PLANE_MARGIN * max(xmax - xmin, ymax - ymin) / 2
+    return cx - half, cx + half, cy - half, cy + half
+
+
+def initial_model(experiment) -> nn.Sequential:
+    """The model a run of `experiment` starts from (its epoch 0), seeded as trainer.loop seeds it.
+
+    Only the CPU generator's state is set, and put back after: a training or lesson running in this
+    process keeps drawing the same numbers (torch.manual_seed would also queue a CUDA seed)."""
+    from .models import build_model
+    with torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(experiment.train.seed)
+        model = build_model(experiment)
+    return model.eval()
 
 
 def snapshot_of(model: nn.Sequential, experiment, splits: Splits | None) -> Snapshot | None:

@@ -7,13 +7,14 @@ adds a point of the chosen class, right-click removes the nearest added one.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
@@ -23,8 +24,17 @@ from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
 
 from .colors import INK, LABEL, class_color, class_qcolor, probability_rgba, style_axes
 
+log = logging.getLogger(__name__)
+
 REMOVE_RADIUS_PX = 30  # a right-click further than this from every added point removes nothing
 PAD = 0.3              # the loop pads the data's extent by 0.3, as the seed's plot does
+# Zoomed or panned with a model at hand (not while training), the picture is redrawn for the plane in
+# sight, this many times the visible range around its centre, so the next small pan needs no redraw...
+REDRAW_MARGIN = 1.5
+# ...and when zoomed in so far that the picture's cells look coarse: the visible width under 1/this
+# of the picture's. A redraw is one grid pass of a small model on the GUI thread: about a millisecond.
+REDRAW_ZOOM = 3.0
+REDRAW_DELAY_MS = 40   # a drag or a wheel spin redraws once it pauses, not on every step
 
 
 def data_extent(xs: list[np.ndarray]) -> tuple[float, float, float, float] | None:
@@ -68,7 +78,14 @@ class BoundaryView(QWidget):
         self._probs: np.ndarray | None = None
         self._rgba: np.ndarray | None = None
         self._extent: tuple[float, float, float, float] | None = None
+        self._data_extent: tuple[float, float, float, float] | None = None
         self._spec_key: Any = None
+        self._model: Any = None            # the torch model shown, when it may be redrawn here
+        self._head = "cross_entropy"
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_DELAY_MS)
+        self._redraw_timer.timeout.connect(self._redraw_for_view)
 
         # -- top bar: class to add and toggles; legend and read-out go below the plane -------
         self.class_label = QLabel("Click adds:")
@@ -144,6 +161,7 @@ class BoundaryView(QWidget):
             item.hide()
         self.legend_1d.hide()
 
+        self.vb.sigRangeChanged.connect(self._on_range_changed)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_click)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
@@ -203,9 +221,9 @@ class BoundaryView(QWidget):
                                             else {"x": [], "y": []}))
             self.scatters["test"].setData(**(scatter_spots(splits.x_test, splits.y_test, size + 1) if not shared
                                              else {"x": [], "y": []}))
-            self._extent = data_extent([splits.x_train, splits.x_val, splits.x_test])
+            self._data_extent = data_extent([splits.x_train, splits.x_val, splits.x_test])
             if self._rgba is None:
-                self._show_extent(self._extent)
+                self._show_extent(self._data_extent)
         elif self._dim == 1:
             xs = [splits.x_train, splits.y_train]
             if not splits.note.startswith("val and test"):
@@ -220,6 +238,7 @@ class BoundaryView(QWidget):
 
     def on_started(self, ev: Started) -> None:
         """Keep the last picture until the first snapshot of the new run replaces it."""
+        self.set_model(None)    # the run's own pictures follow; the old model is not what they show
         if ev.task != "regression":
             self._set_classes(ev.n_classes)
 
@@ -236,8 +255,8 @@ class BoundaryView(QWidget):
             first = self._rgba is None
             self._extent = tuple(ev.extent)
             self._repaint_image()
-            if first:
-                self._show_extent(self._extent)
+            if first:   # the data in sight; the picture reaches beyond it (trainer.plane.extent_of)
+                self._show_extent(self._data_extent or self._extent)
         if ev.curve is not None:
             xs, ys = ev.curve
             self.fit_curve.setData(np.asarray(xs), np.asarray(ys))
@@ -245,6 +264,20 @@ class BoundaryView(QWidget):
 
     def on_finished(self, ev: Finished) -> None:
         """The final snapshot arrives before Finished; nothing more to draw."""
+
+    def set_model(self, model: Any, head: str = "cross_entropy") -> None:
+        """The (small, 1-2 input) torch model whose picture is shown, or None: with one, zooming and
+        panning beyond the picture redraw it for the plane in sight. The caller owns when: never
+        while a run is going (its snapshots are the pictures then)."""
+        self._model, self._head = model, head
+        if model is None:
+            self._redraw_timer.stop()
+        else:
+            self._redraw_timer.start()   # the plane in sight may already reach beyond the picture
+
+    def image_extent(self) -> tuple[float, float, float, float] | None:
+        """The plane the heatmap now covers (xmin, xmax, ymin, ymax), or None."""
+        return None if self._rgba is None else self._extent
 
     # -- public helpers -------------------------------------------------------------------
     def image(self) -> np.ndarray | None:
@@ -302,7 +335,12 @@ class BoundaryView(QWidget):
         self.message.setVisible(not (plane or regression))
         self.readout.setText(" ")
 
+    def clear_picture(self) -> None:
+        """Forget the model's picture (Reset): the plane shows the data alone until the next one."""
+        self._clear_model_picture()
+
     def _clear_model_picture(self) -> None:
+        self.set_model(None)
         self._probs = self._rgba = None
         self.image_item.clear()
         self.fit_curve.setData([], [])
@@ -318,6 +356,40 @@ class BoundaryView(QWidget):
         dy = (ymax - ymin) / max(h - 1, 1)
         self.image_item.setImage(self._rgba, autoLevels=False)
         self.image_item.setRect(QRectF(xmin - dx / 2, ymin - dy / 2, xmax - xmin + dx, ymax - ymin + dy))
+
+    def _on_range_changed(self, *_: Any) -> None:
+        if self._model is not None:
+            self._redraw_timer.start()
+
+    def _needs_redraw(self) -> bool:
+        """True when the plane in sight reaches beyond the picture, or is a small part of it."""
+        if self._extent is None or self._dim != 2:
+            return self._dim == 2
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        xmin, xmax, ymin, ymax = self._extent
+        if x0 < xmin or x1 > xmax or y0 < ymin or y1 > ymax:
+            return True
+        return (x1 - x0) * REDRAW_ZOOM < (xmax - xmin) and (y1 - y0) * REDRAW_ZOOM < (ymax - ymin)
+
+    def _redraw_for_view(self) -> None:
+        """The shown model's boundary over the plane in sight (with a margin), on this thread."""
+        if self._model is None or not self._needs_redraw():
+            return
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        hx, hy = REDRAW_MARGIN * (x1 - x0) / 2, REDRAW_MARGIN * (y1 - y0) / 2
+        extent = (cx - hx, cx + hx, cy - hy, cy + hy)
+        import torch   # loaded long before a model is handed over
+        from trainer.plane import Plane
+        try:
+            with torch.no_grad():
+                probs = Plane(extent).boundary(self._model, self._head)
+        except Exception as exc:  # noqa: BLE001 -- a picture is a bonus: keep the one shown, stop trying
+            log.warning("could not redraw the boundary for the plane in sight: %s", exc, exc_info=True)
+            self._model = None
+            return
+        self._probs, self._extent = probs, extent
+        self._repaint_image()
 
     def _show_extent(self, extent: tuple[float, float, float, float] | None) -> None:
         if extent is None:
