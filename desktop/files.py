@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import os
 from pathlib import Path
@@ -20,6 +21,8 @@ from trainer.config import ConfigError, Experiment
 
 from . import dialogs, settings
 from .window_api import FileHost
+
+log = logging.getLogger(__name__)
 
 EXPERIMENT_FILTER = "Experiments (*.json)"
 MODEL_FILTER = "Neural Playground models (*.pt)"
@@ -108,13 +111,17 @@ class FileActions:
             path = self.ask_path(True, "Save trained model", "models", MODEL_FILTER, f"{exp.name or 'model'}.pt")
             if path is None:
                 return False
+        path = model_file(Path(path))
+        if path.is_dir():   # trainer.checkpoint.save would write model.pt inside it: not what was named
+            self._error("Could not save the model", f"{path}: this is a folder; choose a file name")
+            return False
         from trainer.checkpoint import save
         try:
-            written = save(Path(path), exp, fin)
+            written = save(path, exp, fin)
         except OSError as exc:
             self._error("Could not save the model", f"{path}: {exc.strerror or exc}")
             return False
-        self._say(f"Saved the model to {written}")
+        self._say(f"Saved the trained model as {written.name} in {written.parent}", 10_000)
         return True
 
     def load_model(self, path: str | os.PathLike | None = None) -> bool:
@@ -130,6 +137,7 @@ class FileActions:
         try:
             ckpt = load(Path(path))
         except CheckpointError as exc:
+            log.warning("could not load the model %s: %s", exc.path, exc.detail)   # the technical reason
             self._error("Could not load the model", str(exc))
             return False
         self._host.show_loaded(ckpt.experiment, finished_from_checkpoint(ckpt), ckpt.model)
@@ -164,6 +172,12 @@ class FileActions:
         return True
 
 
+def model_file(path: Path) -> Path:
+    """The file a model is saved as: the name the user gave, with `.pt` added when it has another ending
+    or none (a name without one would otherwise become a folder holding model.pt)."""
+    return path if path.suffix.lower() == ".pt" else path.with_name(path.name + ".pt")
+
+
 def export_png(item: Any, path: Path) -> None:
     """A pyqtgraph scene or plot item as a PNG at least 1200 px wide, written atomically."""
     import pyqtgraph.exporters as exporters
@@ -189,4 +203,4 @@ def curves_csv(data: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["FileActions", "curves_csv", "export_png"]
+__all__ = ["FileActions", "curves_csv", "export_png", "model_file"]

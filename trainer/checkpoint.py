@@ -32,7 +32,24 @@ FILENAME = "model.pt"
 
 
 class CheckpointError(RuntimeError):
-    """The file is not a checkpoint this program can load; the message says why."""
+    """The file is not a checkpoint this program can load.
+
+    str(): the file and why, in words a learner understands (what the dialog shows).
+    detail: the technical reason on one line (the exception torch raised, the key that is missing), for
+    the log; the same as the message where there is nothing more to say.
+    """
+
+    def __init__(self, path: str | os.PathLike, message: str, detail: str = ""):
+        super().__init__(f"{path}: {message}")
+        self.path = Path(path)
+        self.message = message
+        self.detail = " ".join((detail or message).split())
+
+
+EXPERIMENT_FILE = "this is an experiment file (settings), not a trained model: use File > Open experiment"
+NOT_A_MODEL = "not a Neural Playground model file, or it is damaged"
+HOLDS_OBJECTS = ("not a Neural Playground model file: it holds Python objects, which are never opened, "
+                 "for safety (nothing in it ran)")
 
 
 @dataclass
@@ -46,9 +63,11 @@ class Checkpoint:
 
 
 def _file_for(path: str | os.PathLike) -> Path:
-    """A folder (or a name without suffix) holds model.pt; anything else is the file itself."""
+    """A folder (or a name without suffix that is no file) holds model.pt; anything else is the file itself.
+
+    The command line's --out names a folder; a file a user named without a suffix still loads."""
     p = Path(path)
-    if p.is_dir() or p.suffix == "":
+    if p.is_dir() or (p.suffix == "" and not p.is_file()):
         return p / FILENAME
     return p
 
@@ -88,23 +107,29 @@ def load(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint back: the model in eval mode, its experiment, history and metrics."""
     target = _file_for(path)
     if not target.exists():
-        raise CheckpointError(f"{target}: no such file")
+        raise CheckpointError(target, "no such file")
     try:
         with warnings.catch_warnings():  # a foreign pickle makes torch warn about its protocol; we refuse it below
             warnings.simplefilter("ignore", UserWarning)
             payload = torch.load(target, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
             AttributeError, KeyError, TypeError, IndexError, UnicodeDecodeError, OSError) as exc:
-        raise CheckpointError(f"{target}: not a Neural Playground model file, or damaged "
-                              f"({_load_failure(exc)})") from None
+        detail = _load_failure(exc)
+        if _is_experiment_file(target):
+            raise CheckpointError(target, EXPERIMENT_FILE, detail) from None
+        refused = isinstance(exc, pickle.UnpicklingError) and "Unsupported global" in str(exc)
+        raise CheckpointError(target, HOLDS_OBJECTS if refused else NOT_A_MODEL, detail) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{target}: not a Neural Playground model file")
+        what = type(payload).__name__ if not isinstance(payload, dict) else "no format marker"
+        raise CheckpointError(target, "not a Neural Playground model file", f"not a Neural Playground model file "
+                                                                          f"({what})")
     version = payload.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise CheckpointError(f"{target}: not a Neural Playground model file (format version {version!r:.40})")
+        raise CheckpointError(target, "not a Neural Playground model file",
+                              f"not a Neural Playground model file (format version {version!r:.40})")
     if version > VERSION:
-        raise CheckpointError(f"{target}: written by a newer version (format {version}); "
-                              "update Neural Playground")
+        raise CheckpointError(target, "saved by a newer version of Neural Playground; update the app to load it",
+                              f"written by a newer version (format {version})")
     try:
         if not isinstance(payload.get("experiment"), str):
             raise TypeError(f"the experiment is {type(payload.get('experiment')).__name__}, not JSON text")
@@ -114,33 +139,53 @@ def load(path: str | os.PathLike) -> Checkpoint:
         norm = tuple(float(v) for v in payload.get("norm", (0.0, 1.0)))
         state = payload["state_dict"]
         _check_record(history, metrics, norm, experiment)
-    except ConfigError as exc:
-        raise CheckpointError(f"{target}: its experiment is invalid ({exc})") from None
+    except ConfigError as exc:    # the settings' own message names the field: a learner can read it
+        raise CheckpointError(target, f"its experiment is invalid ({exc})") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{target}: damaged ({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise CheckpointError(target, "the file is damaged: part of what was saved with the model is missing or wrong",
+                              f"damaged ({type(exc).__name__}: {str(exc)[:200]})") from None
     try:
         model = model_from_state(experiment, state)
     except (RuntimeError, TypeError, AttributeError, ValueError) as exc:
         detail = " ".join(str(exc).split())   # torch's message spans lines: which key, which shape
-        raise CheckpointError(f"{target}: its weights do not fit its architecture ({detail[:240]})") from None
+        raise CheckpointError(target, "the file is damaged: its weights do not fit its architecture",
+                              f"its weights do not fit its architecture ({detail[:240]})") from None
     if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
-        raise CheckpointError(f"{target}: damaged (its weights are not all finite numbers)")
+        raise CheckpointError(target, "the file is damaged: its weights are not all finite numbers",
+                              "damaged (its weights are not all finite numbers)")
     return Checkpoint(model, experiment, history, metrics, norm, target)  # type: ignore[arg-type]
 
 
+def _is_experiment_file(target: Path) -> bool:
+    """Whether a file torch could not read is an experiment's JSON (File > Save experiment writes those).
+
+    Only looked at after torch.load failed, and only a small file: experiments are a few kB."""
+    try:
+        if target.stat().st_size > 4_000_000:
+            return False
+        raw = json.loads(target.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(raw, dict) and ("schema" in raw or {"data", "model"} <= raw.keys())
+
+
 def _load_failure(exc: BaseException) -> str:
-    """Why torch.load refused a file, in a few words.
+    """Why torch.load refused a file, on one line, for the log.
 
     torch's own text for a refused pickle advises re-running with weights_only=False (exactly
-    what must not be done with a file from elsewhere) and carries terminal colour codes.
+    what must not be done with a file from elsewhere) and carries terminal colour codes: only
+    the unpickler's own reason is kept.
     """
-    if isinstance(exc, pickle.UnpicklingError):
-        return "not a weights-only file; what else it holds was refused, nothing in it ran"
-    if isinstance(exc, EOFError):
-        return "it ends too early" if str(exc).strip() == "" else f"it ends too early: {str(exc)[:100]}"
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    if isinstance(exc, pickle.UnpicklingError):
+        found = re.search(r"WeightsUnpickler error:\s*([^\n]+)", text)
+        reason = found.group(1).strip() if found else (text.splitlines()[0] if text else "")
+        reason = reason.split(". ")[0]       # the rest is torch's advice on how to allow it
+        return f"refused by the weights-only unpickler: {reason[:200]}".rstrip(": ")
+    if isinstance(exc, EOFError):
+        return "it ends too early" if text == "" else f"it ends too early: {text[:100]}"
     first = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
-    return first[:200]
+    return f"{type(exc).__name__}: {first[:200]}"
 
 
 def _check_record(history: Any, metrics: Any, norm: tuple[float, ...], experiment: Experiment) -> None:

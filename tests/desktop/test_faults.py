@@ -153,18 +153,18 @@ def _bad_models(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
         files[name] = (path, reason)
 
     raw = good.read_bytes()
-    put("random.pt", np.random.default_rng(1).bytes(5000), "not a Neural Playground model file, or damaged")
-    put("truncated.pt", raw[: len(raw) // 2], "not a Neural Playground model file, or damaged")
-    put("empty.pt", b"", "not a Neural Playground model file, or damaged")
+    put("random.pt", np.random.default_rng(1).bytes(5000), "not a Neural Playground model file, or it is damaged")
+    put("truncated.pt", raw[: len(raw) // 2], "not a Neural Playground model file, or it is damaged")
+    put("empty.pt", b"", "not a Neural Playground model file, or it is damaged")
     put("other-architecture.pt", {**payload, "experiment": load_preset("spiral").to_json(), "metrics": "{}"},
-        "its weights do not fit its architecture")
+        "the file is damaged: its weights do not fit its architecture")
     put("other-weights.pt", {**payload, "state_dict": build_model(load_preset("mnist-mlp")).state_dict()},
-        "its weights do not fit its architecture")
+        "the file is damaged: its weights do not fit its architecture")
     put("nan-weights.pt", {**payload, "state_dict": {k: torch.full_like(v, math.nan)
                                                      for k, v in payload["state_dict"].items()}},
-        "damaged (its weights are not all finite numbers)")
+        "the file is damaged: its weights are not all finite numbers")
     put("bad-history.pt", {**payload, "history": '[{"epoch": "zero"}]'},
-        "damaged (ValueError: history[0] is not an epoch record)")
+        "the file is damaged: part of what was saved with the model is missing or wrong")
     put("plain-state-dict.pt", torch.nn.Linear(2, 1).state_dict(), "not a Neural Playground model file")
     evil = Payload(tmp_path / "marker")
     put("evil-pickle.pt", pickle.dumps({"format": checkpoint.FORMAT, "version": 1, "experiment": evil}),

@@ -394,8 +394,11 @@ def test_a_foreign_or_spoofed_checkpoint_is_refused_with_one_line(what, xor_chec
     torch.save(spoof(dict(xor_checkpoint)), path)
     with pytest.raises(CheckpointError) as info:
         checkpoint.load(path)
-    message = str(info.value)
-    assert message.startswith(f"{path}: {reason}") and "\n" not in message and len(message) < 400, message
+    message, detail = str(info.value), info.value.detail      # the dialog's words; the log's technical reason
+    assert detail.startswith(reason) and "\n" not in detail and len(detail) < 400, detail
+    assert message.startswith(f"{path}: ") and "\n" not in message and "Error" not in message, message
+    assert message.split(": ", 1)[1].startswith(("not a Neural Playground model file", "the file is damaged",
+                                                  "its experiment is invalid")), message
 
 
 def test_the_unspoofed_payload_loads(xor_checkpoint, tmp_path):
@@ -423,19 +426,22 @@ def test_a_refused_file_gets_a_plain_reason_never_torchs_advice(xor_checkpoint, 
     torch.save(dict(xor_checkpoint), tmp_path / "good.pt")
     files["a torch file that runs code"] = (tmp_path / "torch-evil.pt").read_bytes()
     files["truncated"] = (tmp_path / "good.pt").read_bytes()[:500]
-    reasons = {
-        "random bytes": "not a weights-only file; what else it holds was refused, nothing in it ran",
+    reasons = {   # the technical reason, for the log: the unpickler's own words, never torch's advice
+        "random bytes": "refused by the weights-only unpickler: Unsupported operand",
         "empty": "it ends too early",
-        "a pickle that runs code": "not a weights-only file; what else it holds was refused, nothing in it ran",
-        "a torch file that runs code": "not a weights-only file; what else it holds was refused, nothing in it ran",
-        "truncated": "PytorchStreamReader failed reading zip archive: failed finding central directory",
+        "a pickle that runs code": "refused by the weights-only unpickler: Unsupported operand",
+        "a torch file that runs code": "refused by the weights-only unpickler: Unsupported global: GLOBAL",
+        "truncated": "RuntimeError: PytorchStreamReader failed reading zip archive: failed finding central directory",
     }
     for what, data in files.items():
         path = tmp_path / "model.pt"
         path.write_bytes(data)
         with pytest.raises(CheckpointError) as info:
             checkpoint.load(path)
-        assert str(info.value) == f"{path}: not a Neural Playground model file, or damaged ({reasons[what]})", what
+        said = checkpoint.HOLDS_OBJECTS if what == "a torch file that runs code" else checkpoint.NOT_A_MODEL
+        assert str(info.value) == f"{path}: {said}", what
+        detail = info.value.detail
+        assert detail.startswith(reasons[what]) and "weights_only" not in detail and "\x1b" not in detail, what
     assert not marker.exists()
 
 
