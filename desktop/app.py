@@ -35,16 +35,33 @@ def _safe_streams() -> None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 -- lives as long as the app
 
 
+class OneLineFormatter(logging.Formatter):
+    """The terminal's format: one line a record, never a traceback (those go to the log file only)."""
+
+    def __init__(self, fmt: str, details: Path):
+        super().__init__(fmt)
+        self.details = details
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        first = message.split("\n", 1)[0]
+        trimmed = first != message or record.exc_info is not None or record.stack_info is not None
+        short = logging.makeLogRecord({**record.__dict__, "msg": first, "args": None, "exc_info": None,
+                                       "exc_text": None, "stack_info": None})
+        line = super().format(short)
+        return f"{line} (details in {self.details})" if trimmed else line
+
+
 def setup_logging() -> Path | None:
-    """INFO and up to a rotating file in the user log folder; warnings also to stderr."""
+    """INFO and up to a rotating file in the user log folder; warnings also to stderr, one line each."""
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s")
+    path = log_file()
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING)
-    console.setFormatter(fmt)
+    console.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s", path))
     root.addHandler(console)
-    path = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")

@@ -48,6 +48,7 @@ class FileActions:
         return Path(path)
 
     def _error(self, title: str, text: str) -> None:
+        log.warning("%s: %s", title, text)   # an expected situation: one line, no traceback
         dialogs.show_error(self._host.window(), title, text)   # looked up on the module: tests replace it
 
     def _say(self, text: str, ms: int = 6000) -> None:
@@ -73,6 +74,7 @@ class FileActions:
             self._error("Could not open the experiment", f"{path.name}: {exc}")
             return False
         self._host.apply_experiment(exp)
+        log.info("opened the experiment %s", path)
         self._say(f"Opened {path.name}")
         return True
 
@@ -96,6 +98,7 @@ class FileActions:
         except OSError as exc:
             self._error("Could not save the experiment", f"{path}: {exc.strerror or exc}")
             return False
+        log.info("saved the experiment to %s", path)
         self._say(f"Saved {path}")
         return True
 
@@ -121,6 +124,7 @@ class FileActions:
         except OSError as exc:
             self._error("Could not save the model", f"{path}: {exc.strerror or exc}")
             return False
+        log.info("saved the model to %s", written)
         self._say(f"Saved the trained model as {written.name} in {written.parent}", 10_000)
         return True
 
@@ -141,6 +145,7 @@ class FileActions:
             self._error("Could not load the model", str(exc))
             return False
         self._host.show_loaded(ckpt.experiment, finished_from_checkpoint(ckpt), ckpt.model)
+        log.info("loaded the model %s", ckpt.path)
         self._say(f"Loaded {ckpt.path}", 8000)
         return True
 

@@ -611,6 +611,7 @@ class MainWindow(QMainWindow):
         self.dock_layout.fit_panels()   # the Architecture panel whole, the diagram below it takes the rest
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        log.info("quitting: the window was closed")   # the log's last line says how a session ended
         self.session.shutdown()
         if self.persist:
             self.remember()

@@ -11,7 +11,8 @@ window listens on; its address and key come on stdin. Messages, each one pickled
   in:  ("train", Experiment, Pacing) | ("pause",) | ("resume",) | ("step",) | ("stop",): a command
        applies to the run requested last, until it has ended; the link closing means exit.
   out: ("ready", pid) once; per run ("events", [event, ...])..., then ("done",) or
-       ("error", message, traceback), after every event the run produced before it failed.
+       ("error", message, traceback, expected), after every event the run produced before it failed;
+       expected (see `expected_error`) says the message is all there is to say, no traceback to log.
 Events go out together every `Pacing.batch_s`, at once for those a user waits on (the run started,
 ended, stopped, diverged); a run about to wait on a pause has sent everything first.
 """
@@ -105,9 +106,21 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
             raise
         except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the window as text
             outbox.flush()            # every epoch trained before the failure still reaches the curves
-            conn.send(("error", error_message(exc), traceback.format_exc()))
+            conn.send(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
         with lock:
             current.clear()
+
+
+def expected_error(exc: BaseException) -> bool:
+    """A situation the user can act on (no MNIST, a bad setting or file, no CUDA): logged as one warning line.
+
+    Anything else is a bug or a broken machine: logged at ERROR with its traceback.
+    """
+    from .checkpoint import CheckpointError
+    from .config import ConfigError
+    from .loop import TrainingError
+    from .mnist import DataError
+    return isinstance(exc, (ConfigError, DataError, CheckpointError, TrainingError))
 
 
 def main() -> int:

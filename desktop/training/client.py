@@ -100,12 +100,13 @@ class _ThreadLink:
         import traceback
 
         from trainer.loop import train
+        from trainer.remote import expected_error
         try:
             for event in train(experiment, self.control, pacing):
                 inbox.append(("events", [event]))
             inbox.append(("done",))
         except BaseException as exc:  # noqa: BLE001 -- every failure must reach the window
-            inbox.append(("error", error_message(exc), traceback.format_exc()))
+            inbox.append(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
 
     def command(self, name: str) -> None:
         getattr(self.control, name)()
@@ -315,7 +316,10 @@ class TrainingClient(QObject):
         if message[0] == "error":
             where = f"in the training process (pid {link.proc.pid})" if isinstance(link, _ProcessLink) else \
                 "on the app's training thread"
-            log.error("training failed %s:\n%s", where, message[2])
+            if len(message) > 3 and message[3]:   # e.g. MNIST not found: the user's words are the whole story
+                log.warning("training stopped %s: %s", where, message[1])
+            else:
+                log.error("training failed %s: %s\n%s", where, message[1], message[2])
             self.failed.emit(message[1])
         elif message[0] == "died":
             log.error("training failed: %s", message[1])

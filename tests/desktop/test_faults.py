@@ -232,7 +232,7 @@ def test_a_run_failing_mid_way_reaches_a_dialog_the_log_and_the_curves_and_the_n
     assert list(window.curves.data()["epoch"]) == [0, 1, 2, 3]          # every epoch before the fault is drawn
     logged = log_file.read_text(encoding="utf-8")
     assert re.search(r"ERROR desktop\.training\.client \[[^]]+\]: training failed in the training process "
-                     r"\(pid \d+\):\nTraceback", logged)
+                     r"\(pid \d+\): RuntimeError: simulated fault after epoch 3\nTraceback", logged)
     assert "in train" in logged and "RuntimeError: simulated fault after epoch 3" in logged   # the child's own
     assert window.train_action.isEnabled() and window.session.state == "idle"
     window.apply_experiment(_short("xor-mlp", **{"train.epochs": 40}))
@@ -247,7 +247,8 @@ MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-image
 
 def test_a_failure_inside_the_training_process_reaches_a_dialog_and_the_log_and_the_next_train_works(
         train_window, qtbot, window, log_file, tmp_path):
-    """A real failure in the child (a damaged MNIST file): the message and traceback come back."""
+    """A real failure in the child (a damaged MNIST file): the message comes back, the log has one line."""
+    before = log_file.stat().st_size if log_file.exists() else 0   # the file is shared with earlier tests
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for name in MNIST_NAMES:
@@ -258,9 +259,11 @@ def test_a_failure_inside_the_training_process_reaches_a_dialog_and_the_log_and_
     damaged = str(raw / "train-images-idx3-ubyte.gz")
     assert window.dialogs_shown == [("Training failed", f"{damaged}: damaged gzip file (Not a gzipped file "
                                                          "(b'no')); replace it with a fresh copy")]
-    logged = log_file.read_text(encoding="utf-8")
-    assert "training failed in the training process" in logged
-    assert "Traceback" in logged and "in load_mnist" in logged             # the child's own traceback
+    logged = log_file.read_text(encoding="utf-8")[before:]
+    # an expected situation (trainer.mnist.DataError): one WARNING line, no traceback (tests/desktop/
+    # test_first_hour_logging.py); an unexpected failure keeps the child's traceback (the test above)
+    assert "WARNING desktop.training.client [MainThread]: training stopped in the training process" in logged
+    assert "Traceback" not in logged and "damaged gzip file" in logged
     fin = train_window(window, _short("xor-mlp", **{"train.epochs": 30}))
     assert fin.reason == "completed" and len(window.dialogs_shown) == 1
 
