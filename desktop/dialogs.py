@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 from . import __version__, log_file
 
@@ -23,6 +24,25 @@ def show_error(parent: QWidget | None, title: str, text: str, details: str = "")
 
 def show_info(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
+
+
+def show_document(parent: QWidget | None, title: str, html: str) -> QDialog:
+    """A scrollable page of rich text (Help's Guide, the shortcuts) beside the window, not blocking it."""
+    box = QDialog(parent)
+    box.setObjectName("helpDocument")
+    box.setWindowTitle(title)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    browser = QTextBrowser(box)
+    browser.setOpenExternalLinks(True)
+    browser.setHtml(html)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, box)
+    buttons.rejected.connect(box.close)
+    layout = QVBoxLayout(box)
+    layout.addWidget(browser)
+    layout.addWidget(buttons)
+    box.resize(560, 620)
+    box.show()   # not exec(): the guide can stay open while the user looks at the views it explains
+    return box
 
 
 def about_text() -> str:

@@ -26,7 +26,7 @@ from trainer.events import BatchProgress, DataProgress, Diverged, EpochEnd, Fini
 from trainer.pacing import WINDOW
 from trainer.splits import Splits
 
-from . import dialogs, settings
+from . import dialogs, guide, settings
 from .actions import icon, make_action, menu, toolbar
 from .docks.architecture import ArchitecturePanel
 from .docks.dataset import DatasetPanel
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         self.lessons_menu.setToolTipsVisible(True)
         docks = (self.dataset_dock, self.architecture_dock, self.optimizer_dock)
         self.view_menu = menu(bar, "&View", [*(d.toggleViewAction() for d in docks), None, self.reset_layout_action])
-        menu(bar, "&Help", [self.about_action])
+        menu(bar, "&Help", [*guide.install(self), None, self.about_action])   # Guide, shortcuts; views' lines
 
     def _connect_session(self) -> None:
         s = self.session
