@@ -178,3 +178,43 @@ def test_heatmap_fills_the_plot_on_other_2d_datasets(window, qtbot, train_window
     view = window.boundary
     view.discrete_box.setChecked(True)
     _assert_coloured_to_the_edges(window, qtbot)
+
+
+# -- 8: a log-scale loss axis has readable ticks --------------------------------------------------------
+def _drawn_labels(axis) -> list[tuple[object, str]]:
+    """The tick labels the axis paints now: (rect, text), as its paint() lays them out."""
+    from PySide6.QtGui import QImage, QPainter
+    image = QImage(4, 4, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(rect, text) for rect, _flags, text in specs[2]] if specs else []
+
+
+@pytest.mark.parametrize("epochs", [150, 2000])
+def test_log_scale_loss_ticks_do_not_overlap(window, qtbot, train_window, epochs):
+    train_window(window, _short(**{"train.epochs": epochs}))
+    curves = window.curves
+    curves.log_box.setChecked(True)                 # the user ticks "Log-scale loss"
+    qtbot.wait(50)
+    labels = _drawn_labels(curves.loss_plot.getAxis("left"))
+    assert len(labels) >= 2, labels
+    for i, (a, ta) in enumerate(labels):
+        for b, tb in labels[i + 1:]:
+            assert not a.intersects(b), f"tick labels {ta!r} and {tb!r} overlap"
+    values = sorted(float(t) for _, t in labels)     # plain numbers, each a loss the axis really shows
+    (y0, y1) = curves.loss_plot.vb.viewRange()[1]
+    assert all(10 ** y0 * 0.999 <= v <= 10 ** y1 * 1.001 for v in values), (values, y0, y1)
+
+
+def test_log_ticks_fit_any_range():
+    from desktop.views.curves import log_ticks
+    for lo, hi in [(-1, 0.5), (-0.52, -0.35), (-6, 1), (-14, 2), (-0.01, 0.0), (0.0, 3.0)]:
+        for pixels in (40, 70, 300):
+            ticks = log_ticks(lo, hi, pixels, 20)
+            assert ticks, (lo, hi, pixels)
+            assert all(lo - 1e-9 <= t <= hi + 1e-9 for t in ticks)
+            gaps = np.diff(ticks) * pixels / (hi - lo)
+            assert (gaps >= 20 - 1e-6).all(), (lo, hi, pixels, ticks)
