@@ -8,8 +8,10 @@ process trained at the same speed with the window drawing as hidden (measured in
 
 The link is a `multiprocessing.connection` (a Unix socket, a named pipe on Windows) that the
 window listens on; its address and key come on stdin. Messages, each one pickled object:
-  in:  ("train", Experiment, Pacing) | ("pause",) | ("resume",) | ("step",) | ("stop",): a command
-       applies to the run requested last, until it has ended; the link closing means exit.
+  in:  ("train", Experiment, Pacing, paused_after_first) | ("pause",) | ("resume",) | ("step",) |
+       ("stop",): a command applies to the run requested last, until it has ended; the link
+       closing means exit. paused_after_first is Step pressed while idle: it is part of the
+       request because a ("step",) sent after it could arrive epochs late.
   out: ("ready", pid) once; per run ("events", [event, ...])..., then ("done",) or
        ("error", message, traceback, expected), after every event the run produced before it failed;
        expected (see `expected_error`) says the message is all there is to say, no traceback to log.
@@ -75,6 +77,8 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
                 with lock:
                     if message[0] == "train":
                         control = Control(before_pause=outbox.flush)
+                        if message[3]:
+                            control.step()
                         current[:] = [control]
                         requests.put((message, control))
                     elif current:     # a command for a run that has ended is ignored
@@ -95,7 +99,7 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
     ready.set()
     conn.send(("ready", os.getpid()))
     while (item := requests.get()) is not None:
-        (_, experiment, pacing), control = item
+        (_, experiment, pacing, _), control = item
         outbox.batch_s = pacing.batch_s
         try:
             for event in train(experiment, control, pacing):
@@ -108,7 +112,9 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
             outbox.flush()            # every epoch trained before the failure still reaches the curves
             conn.send(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
         with lock:
-            current.clear()
+            # Only this run's: the window may have sent the next request the moment "done" went out.
+            if current and current[0] is control:
+                current.clear()
 
 
 def expected_error(exc: BaseException) -> bool:

@@ -89,8 +89,11 @@ class _ProcessLink:
 class _ThreadLink:
     """The fallback: the run on a thread of this process, its events into the same inbox."""
 
-    def __init__(self, experiment: Experiment, pacing: Pacing, inbox: collections.deque):
+    def __init__(self, experiment: Experiment, pacing: Pacing, paused_after_first: bool,
+                 inbox: collections.deque):
         self.control = Control()
+        if paused_after_first:
+            self.control.step()
         self.thread = threading.Thread(target=self._run, args=(experiment, pacing, inbox),
                                        name="np-training-thread", daemon=True)
         _THREADS.add(self.thread)
@@ -169,21 +172,19 @@ class TrainingClient(QObject):
         self.history = []
         self._model_cache = None
         self._inbox.clear()
-        self._link = self._connect(experiment)
-        if paused_after_first:
-            self._link.command("step")
+        self._link = self._connect(experiment, paused_after_first)
         self._cpu_at_frame = time.thread_time()
         self._timer.setInterval(self.pacing.frame_ms)
         self._timer.start()
         self._set_state("paused" if paused_after_first else "running")
 
-    def _connect(self, experiment: Experiment) -> _ProcessLink | _ThreadLink:
-        request = ("train", experiment, self.pacing)
+    def _connect(self, experiment: Experiment, paused_after_first: bool) -> _ProcessLink | _ThreadLink:
+        request = ("train", experiment, self.pacing, paused_after_first)
         try:
             return _ProcessLink(process.POOL.acquire(), request, self._inbox)
         except OSError as exc:
             log.warning("could not start a training process (%s); training in the app's own process", exc)
-            return _ThreadLink(experiment, self.pacing, self._inbox)
+            return _ThreadLink(experiment, self.pacing, paused_after_first, self._inbox)
 
     def pause(self) -> None:
         self._press("pause", "paused")

@@ -39,7 +39,7 @@ def remote():
 def run(remote, experiment, pacing=HEADLESS) -> tuple[list, tuple]:
     """Send one request; (events, the closing ("done",) or ("error", ...) message)."""
     _, conn = remote
-    conn.send(("train", experiment, pacing))
+    conn.send(("train", experiment, pacing, False))
     events = []
     while True:
         message = conn.recv()
@@ -79,9 +79,30 @@ def test_a_failing_run_comes_back_as_the_users_message_and_the_process_serves_th
 def test_the_app_going_away_mid_run_ends_the_process(remote):
     proc, conn = remote
     conn.send(("train", load_preset("spiral").with_overrides({"train.epochs": 1_000_000, "train.patience": 0}),
-               HEADLESS))
+               HEADLESS, False))
     assert conn.recv()[0] == "events"
     conn.close()              # the app has gone: the link closes
     t0 = time.monotonic()
     assert proc.wait(30) == 0
     assert time.monotonic() - t0 < 30
+
+
+def test_step_pressed_while_idle_trains_exactly_one_epoch_then_pauses(remote):
+    """Step while idle asks for a run paused after its first epoch. Sent as a separate ("step",)
+    after the request, it reached the child a few epochs late now and then (the training thread
+    holds the interpreter lock); as part of the request it cannot. Also right after another run."""
+    _, conn = remote
+    short = load_preset("xor-mlp").with_overrides({"train.epochs": 2})
+    long = load_preset("xor-mlp").with_overrides({"train.epochs": 100_000})
+    for _ in range(15):
+        assert run(remote, short)[1] == ("done",)
+        conn.send(("train", long, HEADLESS, True))   # the very next thing after "done"
+        epochs = []
+        while len(epochs) < 2 and conn.poll(1.0):
+            message = conn.recv()
+            assert message[0] == "events", message
+            epochs += [e for e in message[1] if isinstance(e, EpochEnd)]
+        assert [e.epoch for e in epochs] == [0]            # one epoch, then paused
+        conn.send(("stop",))
+        while conn.recv()[0] != "done":
+            pass
