@@ -40,6 +40,7 @@ from .training import TrainingClient
 from .throttle import Throttle
 from .views.boundary import BoundaryView
 from .views.curves import CurvesView
+from .views.model_pictures import ModelPictures
 from .views.network import NetworkView
 from .views.neurons import NeuronView
 
@@ -68,10 +69,6 @@ class MainWindow(QMainWindow):
         self._view_key: Any = None
         self._boundary_key: Any = None
         self._trained: tuple[Experiment, Finished] | None = None
-        # The untrained network (epoch 0) is drawn once torch is ready, while no run's or loaded model's
-        # pictures are shown: _needs_initial after the views were reset, _initial_key = what is shown.
-        self._needs_initial = False
-        self._initial_key: Any = None
         # The status bar follows the epochs 4 times a second: each change re-lays it out and repaints it.
         self._status_throttle = Throttle(WINDOW.status_every_s, self._show_live_status, self)
         self._cuda: bool | None = None           # unknown until torch is imported
@@ -119,6 +116,7 @@ class MainWindow(QMainWindow):
         self.network = NetworkView()
         self.neurons = NeuronView()
         self.views = (self.curves, self.boundary, self.network, self.neurons)
+        self.pictures = ModelPictures(self.views, self.boundary)   # the untrained network; zoom redraws
         self._diagram_views = (self.network, self.neurons)
         self._diagram_pending = None            # a snapshot whose weights wait for their own turn
         self._diagram_timer = QTimer(self)
@@ -294,17 +292,15 @@ class MainWindow(QMainWindow):
         return exp
 
     def _sync_views(self, exp: Experiment, force: bool = False, initial: bool = True) -> None:
-        """reset + set_data the plane views when what they draw changed (the curves keep the last run).
-
-        initial: draw the untrained network where the views show none; False when a run's or a
-        loaded model's pictures follow at once."""
+        """reset + set_data the plane views when what they draw changed (the curves keep the last run);
+        initial: draw the untrained network there (False: a run's or a loaded model's pictures follow)."""
         d = exp.data
         splits = self._splits if self._splits_spec == d else None
         model_key = (replace(d, extra_points=()), exp.model)
         new_model = force or model_key != self._view_key
         if new_model:                                 # the diagram and the neuron maps follow the model
             self._view_key = model_key
-            self._needs_initial = True
+            self.pictures.due = True
             for view in (self.network, self.neurons):
                 view.reset(exp)
                 if splits is not None:
@@ -315,37 +311,9 @@ class MainWindow(QMainWindow):
             if splits is not None:
                 self.boundary.set_data(splits)
         if not initial:
-            self._needs_initial, self._initial_key = False, None
-        elif splits is not None:
-            self._show_untrained(exp, splits)
-
-    def _show_untrained(self, exp: Experiment, splits: Splits) -> None:
-        """The network a run of `exp` starts from (epoch 0): its neuron maps, weights and boundary, as
-        TensorFlow Playground shows before any training. Small 1-2 input models only (a few ms here);
-        redrawn when the data, the layers or the seed change, never over a trained model's pictures."""
-        key = (replace(exp.data, extra_points=()), exp.model, exp.train.seed)
-        if not (self._needs_initial or (self._initial_key is not None and key != self._initial_key)):
-            return
-        if self.session.is_running() or not self._torch_ready.is_set():
-            return   # torch_loaded() revalidates, and so this, once torch is imported
-        from trainer.config import experiment_param_count, resolved_loss
-        from trainer.events import WEIGHTS_MAX_PARAMS
-        self._needs_initial, self._initial_key = False, None
-        if splits.input_dim > 2 or experiment_param_count(exp) > WEIGHTS_MAX_PARAMS:
-            return
-        try:
-            from trainer.plane import initial_model, snapshot_of
-            model = initial_model(exp)
-            snap = snapshot_of(model, exp, splits)
-        except Exception as exc:  # noqa: BLE001 -- the pictures are a bonus; Train still works
-            log.warning("could not draw the untrained network: %s", exc, exc_info=True)
-            return
-        if snap is None:
-            return
-        self._initial_key = key
-        for view in self.views:
-            view.on_snapshot(snap)
-        self.boundary.set_model(model, resolved_loss(exp))   # zoom and pan redraw it
+            self.pictures.forget()
+        elif self._torch_ready.is_set() and not self.session.is_running():   # else torch_loaded() does it
+            self.pictures.show_untrained(exp, splits)
 
     def torch_loaded(self) -> None:
         """Called once torch is importable without waiting: count parameters, look for CUDA."""
@@ -495,7 +463,7 @@ class MainWindow(QMainWindow):
         exp = self.session.experiment
         if exp is not None:
             self._trained = (exp, ev)
-            self._let_boundary_redraw(exp)
+            self.pictures.let_redraw(exp, state=ev.state)
         self.status.finished(ev, exp.train.epochs if exp else ev.epochs_run)
         self.trainedModelChanged.emit()
 
@@ -572,27 +540,12 @@ class MainWindow(QMainWindow):
         if snap is not None:
             for view in self.views:
                 view.on_snapshot(snap)
-            self._let_boundary_redraw(exp, model)
+            self.pictures.let_redraw(exp, model)
         for view in self.views:
             view.on_finished(fin)
         self.status.loaded(fin)
         self._update_actions()
         self.trainedModelChanged.emit()
-
-    def _let_boundary_redraw(self, exp: Experiment, model: Any = None) -> None:
-        """Hand a small 2-D model that is done training (or loaded) to the boundary view, so zooming
-        and panning redraw it for the plane in sight; `model` None: the one trained here."""
-        from trainer.config import experiment_param_count, input_dim, resolved_loss
-        from trainer.events import WEIGHTS_MAX_PARAMS
-        if input_dim(exp.data) != 2 or experiment_param_count(exp) > WEIGHTS_MAX_PARAMS:
-            return
-        try:
-            model = model if model is not None else self.trained_model()
-        except Exception as exc:  # noqa: BLE001 -- without it the picture just stays as it is
-            log.warning("could not rebuild the trained model for the boundary: %s", exc, exc_info=True)
-            return
-        if model is not None:
-            self.boundary.set_model(model.eval(), resolved_loss(exp))
 
     # -- layout and closing ----------------------------------------------------------------
     def reset_layout(self) -> None:

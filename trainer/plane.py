@@ -184,3 +184,20 @@ def snapshot_of(model: nn.Sequential, experiment, splits: Splits | None) -> Snap
     model.eval()
     return Plane(extent_of(splits)).snapshot(model, 0, resolved_loss(experiment), splits.input_dim,
                                              diagram=param_count(model) <= WEIGHTS_MAX_PARAMS)
+
+
+def redrawable(experiment) -> bool:
+    """Small enough, with 2 inputs, to draw again on the window's thread (a millisecond or so)."""
+    from .config import experiment_param_count, input_dim
+    return input_dim(experiment.data) == 2 and experiment_param_count(experiment) <= WEIGHTS_MAX_PARAMS
+
+
+def untrained_snapshot(experiment, splits: Splits | None) -> tuple[Snapshot, nn.Sequential] | None:
+    """The pictures of the model a run starts from (epoch 0) and that model, for the window to show
+    before any training: only small 1-2 input models (a few ms); None for any other."""
+    from .config import experiment_param_count
+    if splits is None or splits.input_dim > 2 or experiment_param_count(experiment) > WEIGHTS_MAX_PARAMS:
+        return None
+    model = initial_model(experiment)
+    snap = snapshot_of(model, experiment, splits)
+    return None if snap is None else (snap, model)
