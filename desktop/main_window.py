@@ -26,7 +26,7 @@ from trainer.events import BatchProgress, DataProgress, Diverged, EpochEnd, Fini
 from trainer.pacing import WINDOW
 from trainer.splits import Splits
 
-from . import dialogs, guide, settings
+from . import dialogs, guide, settings, speed
 from .actions import icon, make_action, menu, toolbar
 from .docks.architecture import ArchitecturePanel
 from .docks.dataset import DatasetPanel
@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         running = (self.train_action, self.pause_action, self.step_action, self.stop_action, self.reset_action)
         self.toolbar = toolbar("Training", "trainingToolbar", running)
+        self.speed = speed.SpeedControl(self.toolbar, self.session)   # slow motion .. Max, for every run
         self.toolbar.addSeparator()
         self.title_label = QLabel()
         self.title_label.setObjectName("experimentTitle")

@@ -8,10 +8,11 @@ process trained at the same speed with the window drawing as hidden (measured in
 
 The link is a `multiprocessing.connection` (a Unix socket, a named pipe on Windows) that the
 window listens on; its address and key come on stdin. Messages, each one pickled object:
-  in:  ("train", Experiment, Pacing, paused_after_first) | ("pause",) | ("resume",) | ("step",) |
-       ("stop",): a command applies to the run requested last, until it has ended; the link
-       closing means exit. paused_after_first is Step pressed while idle: it is part of the
-       request because a ("step",) sent after it could arrive epochs late.
+  in:  ("train", Experiment, Pacing, paused_after_first[, speed]) | ("pause",) | ("resume",) |
+       ("step",) | ("stop",) | ("speed", epochs_per_s or None): a command applies to the run
+       requested last, until it has ended; the link closing means exit. paused_after_first is Step
+       pressed while idle: it is part of the request because a ("step",) sent after it could arrive
+       epochs late; so is the speed (epochs a second at most, None: as fast as possible).
   out: ("ready", pid) once; per run ("events", [event, ...])..., then ("done",) or
        ("error", message, traceback, expected), after every event the run produced before it failed;
        expected (see `expected_error`) says the message is all there is to say, no traceback to log.
@@ -38,6 +39,8 @@ from .pacing import Pacing
 FLAG = "--training-worker"   # the frozen app's executable runs main() below when given this (packaging/launcher.py)
 # Events a user waits on go out at once: the run started, ended, diverged, stopped.
 _URGENT = (Started, Finished, Diverged, Stopped)
+# The commands a run takes, and the Control method each calls (with the message's arguments).
+COMMANDS = {"pause": "pause", "resume": "resume", "step": "step", "stop": "stop", "speed": "set_speed"}
 
 
 class _Outbox:
@@ -76,13 +79,14 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
                 message = conn.recv()
                 with lock:
                     if message[0] == "train":
-                        control = Control(before_pause=outbox.flush)
+                        control = Control(before_pause=outbox.flush,
+                                          speed=message[4] if len(message) > 4 else None)
                         if message[3]:
                             control.step()
                         current[:] = [control]
                         requests.put((message, control))
                     elif current:     # a command for a run that has ended is ignored
-                        getattr(current[0], message[0])()
+                        getattr(current[0], COMMANDS[message[0]])(*message[1:])
         except (EOFError, OSError):   # the window has gone: end the run, then the process
             pass
         with lock:
@@ -99,7 +103,7 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
     ready.set()
     conn.send(("ready", os.getpid()))
     while (item := requests.get()) is not None:
-        (_, experiment, pacing, _), control = item
+        (_, experiment, pacing, *_), control = item
         outbox.batch_s = pacing.batch_s
         try:
             for event in train(experiment, control, pacing):

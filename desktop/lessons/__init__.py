@@ -10,7 +10,11 @@ from .catalog import LESSONS, Lesson, lesson
 def install(window):
     """Add the lesson entries, the Lesson and Code docks and File > Export as PyTorch script."""
     from .controller import LessonController
-    return LessonController(window)
+    controller = LessonController(window)
+    for entry in LESSONS:   # a lesson starts at a speed its run can be watched at (the toolbar's Speed)
+        controller.actions[entry.key].triggered.connect(
+            lambda _=False, e=entry: controller.current is e and window.speed.set(e.speed))
+    return controller
 
 
 __all__ = ["install", "LESSONS", "Lesson", "lesson"]

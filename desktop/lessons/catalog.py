@@ -20,6 +20,7 @@ class Lesson:
     kind: str          # regression | truth-table | compare | workspace
     tab: str           # the central tab to show
     text: str          # rich text for the lesson panel
+    speed: float | None = None   # epochs a second the lesson starts at (desktop/speed.py); None: Max
 
     @property
     def label(self) -> str:
@@ -123,11 +124,11 @@ stopping; 1,000 images validate and all 10,000 test images judge the result. Pre
 """
 
 LESSONS: tuple[Lesson, ...] = (
-    Lesson("A1", "Linear regression with raw autograd", "linear-regression", "regression", PLAYGROUND, _A1),
-    Lesson("A2", "Perceptron on AND", "perceptron-and", "truth-table", PLAYGROUND, _A2),
-    Lesson("A3", "XOR MLP", "xor-mlp", "truth-table", PLAYGROUND, _A3),
+    Lesson("A1", "Linear regression with raw autograd", "linear-regression", "regression", PLAYGROUND, _A1, 100.0),
+    Lesson("A2", "Perceptron on AND", "perceptron-and", "truth-table", PLAYGROUND, _A2, 100.0),
+    Lesson("A3", "XOR MLP", "xor-mlp", "truth-table", PLAYGROUND, _A3, 300.0),
     Lesson("A4", "Manual vs PyTorch", "xor-mlp", "compare", COMPARISON, _A4),
-    Lesson("B", "Spiral", "spiral", "workspace", PLAYGROUND, _B),
+    Lesson("B", "Spiral", "spiral", "workspace", PLAYGROUND, _B, 30.0),
     Lesson("C", "MNIST", "mnist-mlp", "workspace", MNIST, _C),
 )
 

@@ -1,7 +1,7 @@
 """TrainingClient: the one object between the window and a run of `trainer.loop.train`.
 
 It owns the run's training process (desktop/training/process.py), sends it the Experiment with the
-pacing table, forwards Pause / Resume / Step / Stop, and turns what comes back into Qt signals on
+pacing table, forwards Pause / Resume / Step / Stop and the speed, and turns what comes back into Qt signals on
 the GUI thread:
 
     Train -> start(experiment) -> ("train", experiment, pacing) over the link -> trainer.remote
@@ -69,9 +69,9 @@ class _ProcessLink:
         except (EOFError, OSError):
             inbox.append(("died", self.proc.died_message()))
 
-    def command(self, name: str) -> None:
+    def command(self, name: str, *args: Any) -> None:
         try:
-            self.proc.send((name,))
+            self.proc.send((name, *args))
         except OSError:   # the child has gone; the reader reports it
             pass
 
@@ -90,8 +90,8 @@ class _ThreadLink:
     """The fallback: the run on a thread of this process, its events into the same inbox."""
 
     def __init__(self, experiment: Experiment, pacing: Pacing, paused_after_first: bool,
-                 inbox: collections.deque):
-        self.control = Control()
+                 inbox: collections.deque, speed: float | None = None):
+        self.control = Control(speed=speed)
         if paused_after_first:
             self.control.step()
         self.thread = threading.Thread(target=self._run, args=(experiment, pacing, inbox),
@@ -111,8 +111,9 @@ class _ThreadLink:
         except BaseException as exc:  # noqa: BLE001 -- every failure must reach the window
             inbox.append(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
 
-    def command(self, name: str) -> None:
-        getattr(self.control, name)()
+    def command(self, name: str, *args: Any) -> None:
+        from trainer.remote import COMMANDS
+        getattr(self.control, COMMANDS[name])(*args)
 
     def end(self, timeout_s: float) -> None:
         self.control.stop()
@@ -141,6 +142,7 @@ class TrainingClient(QObject):
         self.result: Finished | None = None
         self.history: list[EpochEnd] = []     # every EpochEnd of the current / last run
         self.frames = 0                       # frames with something in them, for the rate checks in bench/
+        self.speed: float | None = None       # epochs a second at most (None: as fast as possible)
         self._link: _ProcessLink | _ThreadLink | None = None
         self._inbox: collections.deque = collections.deque()
         self._model_cache: tuple[int, Any] | None = None
@@ -179,12 +181,12 @@ class TrainingClient(QObject):
         self._set_state("paused" if paused_after_first else "running")
 
     def _connect(self, experiment: Experiment, paused_after_first: bool) -> _ProcessLink | _ThreadLink:
-        request = ("train", experiment, self.pacing, paused_after_first)
+        request = ("train", experiment, self.pacing, paused_after_first, self.speed)
         try:
             return _ProcessLink(process.POOL.acquire(), request, self._inbox)
         except OSError as exc:
             log.warning("could not start a training process (%s); training in the app's own process", exc)
-            return _ThreadLink(experiment, self.pacing, paused_after_first, self._inbox)
+            return _ThreadLink(experiment, self.pacing, paused_after_first, self._inbox, self.speed)
 
     def pause(self) -> None:
         self._press("pause", "paused")
@@ -195,6 +197,12 @@ class TrainingClient(QObject):
     def step(self) -> None:
         """Run one more epoch, then pause (the caller starts a run first when idle)."""
         self._press("step", "paused")
+
+    def set_speed(self, epochs_per_s: float | None) -> None:
+        """At most this many epochs a second (None: as fast as possible), for this run and the next."""
+        self.speed = epochs_per_s
+        if self._link is not None:
+            self._link.command("speed", epochs_per_s)
 
     def stop(self) -> None:
         """Ask the run to stop; it does within one batch, then ends as usual (finished, ended)."""
