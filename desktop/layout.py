@@ -1,5 +1,6 @@
 """Where the main window's docks sit: made so a panel scrolls rather than clips, the default
-arrangement, the one saved at the last close, and putting the default back (View > Reset layout)."""
+arrangement, the one saved at the last close (restored only when it leaves the views room), and
+putting the default back, splitters included (View > Reset layout)."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,9 @@ from . import settings
 
 log = logging.getLogger(__name__)
 
+MIN_WINDOW = (900, 560)    # a restored window smaller than this opens at the default size instead
+MIN_CENTRAL = (360, 300)   # a restored dock arrangement leaving the views less than this is not kept
+
 
 class DockLayout:
     """Makes a window's docks and keeps its default layout; saves and restores the user's."""
@@ -20,6 +24,8 @@ class DockLayout:
         self._window = window
         self._fit_on_show: list[tuple[QScrollArea, QWidget]] = []
         self._default: QByteArray | None = None
+        self._splits: list[tuple[QSplitter, QWidget]] = []   # a dock's panel over the widget below it
+        self._restored = False     # a saved arrangement was restored: checked once the window shows
 
     def dock(self, title: str, panel: QWidget, name: str, area: Qt.DockWidgetArea,
              below: QWidget | None = None) -> QDockWidget:
@@ -46,6 +52,7 @@ class DockLayout:
             split.setStretchFactor(0, 0)
             split.setStretchFactor(1, 1)
             split.setSizes([panel.sizeHint().height(), 10_000])
+            self._splits.append((split, panel))
             self._fit_on_show.append((scroll, panel))
             dock.setWidget(split)
         self._window.addDockWidget(area, dock)
@@ -57,6 +64,19 @@ class DockLayout:
         for scroll, panel in self._fit_on_show:
             scroll.setMinimumHeight(min(panel.sizeHint().height() + 2, 460))
         self._fit_on_show.clear()
+        if self._restored:
+            self._restored = False
+            self._check_room()
+
+    def _check_room(self) -> None:
+        """A restored arrangement whose docks leave the views a strip goes back to the default."""
+        central = self._window.centralWidget()
+        if central is None or self._default is None:
+            return
+        if central.width() < MIN_CENTRAL[0] or central.height() < MIN_CENTRAL[1]:
+            log.warning("the saved window layout left the views %d x %d px; using the default layout",
+                        central.width(), central.height())
+            self._window.restoreState(self._default, settings.LAYOUT_VERSION)
 
     def keep_default(self) -> None:
         """Remember the arrangement now as the one Reset layout goes back to."""
@@ -68,16 +88,27 @@ class DockLayout:
         geometry, state = settings.window_layout()
         if geometry is None or not w.restoreGeometry(geometry):
             w.resize(1280, 800)
-        if state is not None and not w.restoreState(state, settings.LAYOUT_VERSION):
-            log.warning("ignored a saved window layout that did not fit this version")
+        elif w.width() < MIN_WINDOW[0] or w.height() < MIN_WINDOW[1]:
+            log.warning("the saved window size %d x %d is too small; using the default size", w.width(), w.height())
+            w.resize(1280, 800)
+        if state is not None:
+            if w.restoreState(state, settings.LAYOUT_VERSION):
+                self._restored = True
+            else:
+                log.warning("ignored a saved window layout that did not fit this version")
 
     def reset(self, docks: Iterable[QDockWidget]) -> None:
-        """Back to the default arrangement, with these docks shown and docked."""
+        """Back to the default arrangement, with these docks shown and docked, and the splitters' default sizes."""
         if self._default is not None:
             self._window.restoreState(self._default, settings.LAYOUT_VERSION)
         for dock in docks:
             dock.show()
             dock.setFloating(False)
+        for split, panel in self._splits:     # the splitters too: restoreState leaves them as they are
+            split.setSizes([panel.sizeHint().height(), 10_000])
+        for split in self._window.findChildren(QSplitter):
+            if callable(getattr(split, "reset_sizes", None)):   # e.g. the Playground's plane over its curves
+                split.reset_sizes()
 
     def save(self) -> None:
         """Remember the size, place and docks for the next start."""

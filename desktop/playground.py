@@ -27,6 +27,34 @@ class PlaygroundPage(QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
         curves.setMinimumHeight(160)
+        # Until the user drags the handle, the plane keeps 3/5 of the height. Left to itself, the
+        # splitter shares the height by the views' size hints the first time it is shown, and with
+        # an MNIST experiment on screen then (no plane to draw) the boundary kept a ~150 px strip.
+        self._user_sized = False
+        self.splitterMoved.connect(self._moved)
+
+    def _moved(self, _pos: int, _index: int) -> None:
+        self._user_sized = True
+
+    def reset_sizes(self) -> None:
+        """The plane 3/5 of the height, the curves the rest (View > Reset layout)."""
+        self._user_sized = False
+        self._fit()
+
+    def _fit(self) -> None:
+        height = self.height() - self.handleWidth()
+        if height > 0:
+            self.setSizes([height * 3 // 5, height - height * 3 // 5])
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if not self._user_sized:
+            self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        if not self._user_sized:
+            self._fit()
 
 
 __all__ = ["PlaygroundPage"]
