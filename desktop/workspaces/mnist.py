@@ -34,6 +34,7 @@ from ..views.pad import DrawingPad
 from ..views.samples import SampleStrip
 from ..window_api import WorkspaceHost
 from .comparison import ArchitectureComparison
+from .mnist_live import LiveCurves
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,8 @@ class MnistWorkspace(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(header)
+        self.live = LiveCurves(window.session, self._is_mnist_run)   # loss and accuracy as the run goes
+        layout.addWidget(self.live)
         layout.addWidget(self.tabs, 1)
 
         # -- wiring ----------------------------------------------------------------------
