@@ -36,16 +36,20 @@ class ExperimentForm:
         self.panels = (dataset, architecture, optimizer)
         self._name = ""
         self._description = ""
+        self._data_name = ""   # the dataset of the experiment applied: its name holds while that is chosen
 
     def experiment(self) -> Experiment:
         """The Experiment the docks show; raises ConfigError naming the first bad field."""
-        return Experiment(data=self.dataset.spec(), model=self.architecture.spec(),
+        data = self.dataset.spec()
+        # Another dataset makes it a custom experiment: the title must not say "spiral" over circles.
+        named = data.name == self._data_name
+        return Experiment(data=data, model=self.architecture.spec(),
                           optim=self.optimizer.optim_spec(), train=self.optimizer.train_spec(),
-                          name=self._name, description=self._description)
+                          name=self._name if named else "", description=self._description if named else "")
 
     def apply(self, exp: Experiment) -> None:
         """Show an experiment in the docks (not checked: call check())."""
-        self._name, self._description = exp.name, exp.description
+        self._name, self._description, self._data_name = exp.name, exp.description, exp.data.name
         self.dataset.apply(exp.data)
         self.architecture.apply(exp.model)
         self.optimizer.apply(exp.optim, exp.train)

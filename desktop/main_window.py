@@ -32,6 +32,7 @@ from .docks.architecture import ArchitecturePanel
 from .docks.dataset import DatasetPanel
 from .docks.optimizer import OptimizerPanel
 from .experiment_form import ExperimentForm
+from .experiment_state import experiment_or_none, run_belongs
 from .files import FileActions
 from .layout import DockLayout
 from .playground import PlaygroundPage
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
     """Neural Playground's window; owns one TrainingSession."""
 
     trainedModelChanged = Signal()       # a run finished or a model was loaded
+    experimentApplied = Signal(object)   # a whole experiment was put into the docks (lesson, preset, file)
 
     def __init__(self, experiment: Experiment | None = None, restore_layout: bool = True,
                  parent: QWidget | None = None):
@@ -259,7 +261,10 @@ class MainWindow(QMainWindow):
         if self.session.is_running():
             raise RuntimeError("cannot change the settings while training; stop first")
         self.form.apply(exp)
+        if not run_belongs(self._trained and self._trained[0], exp, whole=True):
+            self.forget_run()
         self.revalidate()
+        self.experimentApplied.emit(exp)
 
     def load_lesson(self, name: str) -> None:
         from trainer.presets import load_preset
@@ -288,6 +293,8 @@ class MainWindow(QMainWindow):
             if exp.data != self._splits_spec:      # the data the preview and the views show
                 self._splits_spec, self._splits = exp.data, self.form.preview(exp.data)
             if not self.session.is_running():
+                if self._trained is not None and not run_belongs(self._trained[0], exp, whole=False):
+                    self.forget_run()   # other data or layers: the last run is not this one's
                 self._sync_views(exp)
         self._update_actions()
         return exp
@@ -393,7 +400,7 @@ class MainWindow(QMainWindow):
         # Rebuilt only if the data or the model changed: the pictures of the last run stay until the
         # new run's first snapshot (~70 ms) replaces them, and Train does not repaint a whole diagram.
         self._sync_views(exp, initial=False)
-        self._set_status(epoch="starting…", loss="", acc="", speed="", device="")
+        self.status.set(epoch="starting…", loss="", acc="", speed="", device="")
         # Replaces "Ready: press Train" (or the last run's result) for as long as this run lasts.
         self.statusBar().showMessage(f"Training {exp.name or 'the network'}: Space pauses, Esc stops.")
         self.session.start(exp, paused_after_first=paused_after_first)
@@ -422,14 +429,15 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         """Stop, and forget the trained model: the views go back to the untrained network."""
         self.session.shutdown()
+        self.forget_run()
+        self.revalidate()
+
+    def forget_run(self) -> None:
+        """No run or model on screen (Reset, or the experiment shown is not the last run's): untrained views."""
         self._trained = None
         self._view_key = self._boundary_key = None
         self.boundary.clear_picture()   # same settings: without this the trained boundary would stay
-        self.revalidate()
-        try:
-            self.curves.reset(self.current_experiment())
-        except ConfigError:
-            self.curves.reset(None)
+        self.curves.reset(experiment_or_none(self.form))
         self.status.clear()
         self._update_actions()
         self.trainedModelChanged.emit()
@@ -503,9 +511,6 @@ class MainWindow(QMainWindow):
             action.setEnabled(not running)
         has_model = self._trained is not None and not running
         self.save_model_action.setEnabled(has_model)
-
-    def _set_status(self, **fields: str) -> None:   # for _start
-        self.status.set(**fields)
 
     def status_text(self) -> str:
         """Everything the status bar's fields show now (for tests and the self-test)."""

@@ -31,6 +31,7 @@ class LessonHost(Protocol):
     """What desktop.lessons.controller.LessonController uses: docks, menus, tabs, the plane and curves."""
 
     session: TrainingClient
+    experimentApplied: SignalInstance      # noqa: N815 -- another experiment replaced the lesson's: it closes
     panels: Sequence[Panel]                # their `changed` signals refresh the Code panel
     tabs: QTabWidget                       # the central workspaces
     playground: QWidget                    # the tabs' first page: the plane over the curves

@@ -117,6 +117,7 @@ class LessonController(QObject):
         s.snapshot.connect(self._on_session_snapshot)
         s.finished.connect(self._on_session_finished)
         s.stateChanged.connect(self._on_session_state)
+        window.experimentApplied.connect(self._on_experiment_applied)
         window.installEventFilter(self)
         self._update_actions()
 
@@ -198,6 +199,7 @@ class LessonController(QObject):
         except ConfigError as exc:
             dialogs.show_error(w.window(), "Could not open the lesson", f"{entry.label}: {exc}")
             return False
+        self.current = None        # so that applying its preset does not close the lesson being opened
         w.apply_experiment(exp)
         self.current = entry
         live: QWidget | None = None
@@ -220,6 +222,20 @@ class LessonController(QObject):
         self.code_panel.schedule()
         w.statusBar().showMessage(f"Lesson {entry.label}: {exp.description}", 8000)
         return True
+
+    def _on_experiment_applied(self, exp: Experiment) -> None:
+        """Another experiment (a preset, a file, a loaded model) replaces the lesson's: the lesson closes."""
+        if self.current is not None and exp.name != self.current.preset:
+            self.close_lesson()
+
+    def close_lesson(self) -> None:
+        """No lesson open: the Lesson dock goes away until the next one (its text would describe other settings)."""
+        self.runner.shutdown()
+        self.current = None
+        self.lesson_dock.hide()
+        w = self.window
+        if w.tabs.currentWidget() is self.comparison:
+            w.tabs.setCurrentWidget(w.playground)
 
     def _make_room(self) -> None:
         """Give the lesson text the height it needs in the left column (the dock below scrolls)."""

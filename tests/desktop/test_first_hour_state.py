@@ -1,0 +1,93 @@
+"""Issue 19, items 2, 4 and 5: state that goes stale when the experiment, the data folder or the dataset
+changes. Each test repeats the newcomer's steps in the real window."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from desktop.views.curves import NO_RUN
+from trainer.presets import load_preset
+
+TIMEOUT = 300_000
+
+
+def _nothing_of_a_run_shown(window) -> None:
+    assert window.trained() is None
+    assert window.curves.best_label.text() == NO_RUN
+    assert all(len(v) == 0 for v in window.curves.data().values())
+    assert window.status_text() == ""                      # no "test MSE 0.2698" of the last run
+    assert not window.save_model_action.isEnabled()
+
+
+# -- item 2: switching lessons keeps the previous run on screen -------------------------------------
+def test_the_next_lesson_does_not_show_the_last_lessons_run(train_window, qtbot, window):
+    lessons = window.lessons
+    assert lessons.open("A1")
+    fin = train_window(window)
+    assert fin.reason == "completed"
+    assert "best epoch" in window.curves.best_label.text()
+    assert "MSE" in window.status_text()
+
+    assert lessons.open("A2")
+    _nothing_of_a_run_shown(window)
+    assert window.title_label.text().strip() == "perceptron-and"
+    assert window.boundary.image() is None or window.boundary.fit_curve.getData()[0] is None \
+        or len(window.boundary.fit_curve.getData()[0]) == 0   # A1's fitted line is gone
+
+    train_window(window)
+    assert lessons.open("A3")
+    _nothing_of_a_run_shown(window)
+
+
+def test_the_same_experiment_again_keeps_its_run_and_an_edit_of_the_data_drops_it(train_window, qtbot, window):
+    exp = load_preset("xor-mlp")
+    train_window(window, exp)
+    window.apply_experiment(exp)                      # the very experiment that run trained
+    assert window.trained() is not None
+    assert "best epoch" in window.curves.best_label.text()
+    window.optimizer_panel.apply(replace(exp.optim, lr=exp.optim.lr / 2), exp.train)   # a new learning rate:
+    window.revalidate()
+    assert window.trained() is not None               # the last run still shows what the old one did
+    window.dataset_panel.name.setCurrentIndex(window.dataset_panel.name.findData("circles"))
+    window.revalidate()
+    _nothing_of_a_run_shown(window)
+
+
+def test_the_title_follows_the_dataset_chosen(qtbot, window):
+    window.apply_experiment(load_preset("spiral"))
+    assert window.title_label.text().strip() == "spiral"
+    panel = window.dataset_panel
+    panel.name.setCurrentIndex(panel.name.findData("circles"))
+    window.revalidate()
+    assert "spiral" not in window.title_label.text()
+    assert "spiral" not in window.windowTitle()
+    panel.name.setCurrentIndex(panel.name.findData("spiral"))
+    window.revalidate()
+    assert window.title_label.text().strip() == "spiral"
+
+
+def test_the_lesson_dock_closes_when_another_experiment_replaces_the_lessons(qtbot, window):
+    lessons = window.lessons
+    assert lessons.open("B")
+    assert lessons.lesson_dock.isVisible()
+    window.load_lesson("mnist-mlp")                      # as File > Open or Lessons > mnist-mlp would
+    assert lessons.current is None
+    assert not lessons.lesson_dock.isVisible()
+    assert lessons.open("C")                            # lesson C's own Train keeps lesson C
+    window.mnist.train_button.setEnabled(False)         # (no training here: only the experiment is applied)
+    window.load_lesson("mnist-mlp")
+    assert lessons.current is not None and lessons.current.key == "C"
+    assert lessons.lesson_dock.isVisible()
+
+
+def test_a_loaded_model_closes_the_lesson_and_shows_its_own_run(train_window, qtbot, window, tmp_path):
+    train_window(window, load_preset("xor-mlp").with_overrides({"train.epochs": 50}))
+    path = tmp_path / "xor.pt"
+    assert window.files.save_model(str(path))
+    assert window.lessons.open("B")
+    _nothing_of_a_run_shown(window)
+    assert window.files.load_model(str(path))
+    assert window.lessons.current is None
+    assert not window.lessons.lesson_dock.isVisible()
+    assert window.trained() is not None and window.trained()[0].data.name == "xor"
+    assert window.title_label.text().strip() == "xor-mlp"
+
