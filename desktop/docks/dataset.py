@@ -5,9 +5,9 @@ import random
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSizePolicy, QWidget)
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStatusTipEvent
+from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSizePolicy, QWidget)
 
 from trainer.config import DataSpec, n_classes, task_of
 
@@ -139,7 +139,10 @@ class DatasetPanel(Panel):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._extra: tuple[tuple[float, float, int], ...] = ()
+        self._extra: tuple[tuple[float, float, int], ...] = ()   # the added points that fit the dataset
+        self._extra_kind = "classes"       # what they are: "classes" (a 2-D point of a class) or "line" (x, y)
+        self._aside: list[tuple[tuple[float, float, int], str]] = []   # added points that do not fit: (point, kind)
+        self.last_notice = ""              # the last message about added points (also in the status bar)
         self._loading = False
 
         self.name = QComboBox()
@@ -198,7 +201,7 @@ class DatasetPanel(Panel):
                               "right-click removes the nearest")
         self.clear_extra = QPushButton("Clear")
         tip(self.clear_extra, "Remove the points you added on the decision-boundary plot")
-        self.clear_extra.clicked.connect(lambda: self.set_extra_points(()))
+        self.clear_extra.clicked.connect(self._clear_all_points)
         extra_row = QHBoxLayout()
         extra_row.setContentsMargins(0, 0, 0, 0)
         extra_row.addWidget(self.extra_label, 1)
@@ -268,6 +271,7 @@ class DatasetPanel(Panel):
             select(self.normalize, d.normalize)
             self.root.setText(d.root or "")
             self._extra = tuple(tuple(p) for p in d.extra_points)
+            self._extra_kind, self._aside = _kind(d.name), []    # another experiment: its own points only
         finally:
             self._loading = False
         self._update_enabled()
@@ -279,7 +283,37 @@ class DatasetPanel(Panel):
         self._emit()
 
     def extra_points(self) -> tuple[tuple[float, float, int], ...]:
+        """The added points of the dataset chosen (those set aside are not part of it)."""
         return self._extra
+
+    def set_aside(self) -> tuple[tuple[float, float, int], ...]:
+        """Added points that cannot belong to the dataset chosen; they come back with one they fit."""
+        return tuple(p for p, _ in self._aside)
+
+    def _refit(self) -> None:
+        """After a change of dataset or classes: set aside the added points that cannot belong to it (a
+        class it lacks, a plane it has not) and bring back those set aside that fit it; say so."""
+        name, classes = self.name.currentData(), self.classes.value()
+        pool = [(p, self._extra_kind) for p in self._extra] + self._aside
+        keep = [(p, k) for p, k in pool if _fits(p, k, name, classes)]
+        aside = [(p, k) for p, k in pool if not _fits(p, k, name, classes)]
+        left, back = len(aside) - len(self._aside), len(keep) - len(self._extra)
+        self._extra, self._extra_kind, self._aside = tuple(p for p, _ in keep), _kind(name), aside
+        label = LABELS.get(name, name)
+        if left > 0:
+            self._notice(f"{_count(left)} set aside: {_why_not(aside, name, classes)}. They come back when "
+                         f"you choose a dataset they fit (Clear drops them).")
+        elif back > 0:
+            self._notice(f"{_count(back)} back in the data: they fit {label}.")
+
+    def _notice(self, text: str) -> None:
+        """A message in the window's status bar (a status tip goes up to the QMainWindow, which shows it)."""
+        self.last_notice = text
+        QApplication.sendEvent(self, QStatusTipEvent(text))
+
+    def _clear_all_points(self) -> None:
+        self._aside = []
+        self.set_extra_points(())
 
     # -- preview ----------------------------------------------------------------------
     def show_splits(self, splits, full=None) -> None:
@@ -302,6 +336,7 @@ class DatasetPanel(Panel):
     # -- internals --------------------------------------------------------------------
     def _emit(self, *_args) -> None:
         if not self._loading:
+            self._refit()
             self._update_enabled()
             self.changed.emit()
 
@@ -319,10 +354,15 @@ class DatasetPanel(Panel):
         self.test.setEnabled(generated)
         for w in (self.subset, self.normalize, self.root_row):
             self._set_row_visible(w, mnist)
-        self._set_row_visible(self.extra_row, bool(self._extra) or (not mnist and not gate and name != "linear"))
+        self._set_row_visible(self.extra_row, bool(self._extra or self._aside) or (not mnist and not gate and name != "linear"))
         k = len(self._extra)
-        self.extra_label.setText(f"{k} point{'s' if k != 1 else ''}" if k else "none yet")
-        self.clear_extra.setEnabled(k > 0)
+        aside = f" · {len(self._aside)} set aside" if self._aside else ""
+        self.extra_label.setText((f"{k} point{'s' if k != 1 else ''}" if k else "none yet") + aside)
+        self.extra_label.setToolTip("Left-click the decision-boundary plot to add a training point of the chosen "
+                                    "class; right-click removes the nearest" + (
+                                        f". {len(self._aside)} added point(s) do not fit this dataset and wait "
+                                        "for one they fit" if aside else ""))
+        self.clear_extra.setEnabled(k > 0 or bool(self._aside))
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
         self.form.setRowVisible(field, visible)
@@ -343,6 +383,36 @@ class DatasetPanel(Panel):
         return {"linear": "1 input (x)"}.get(d.name, "2 inputs (x₁, x₂)")
 
 
+
+
+def _kind(name: str) -> str:
+    """What an added point is on this dataset: a 2-D point of a class, or an (x, y) of the line."""
+    return "line" if name == "linear" else "classes"
+
+
+def _fits(point: tuple[float, float, int], kind: str, name: str, classes: int) -> bool:
+    """Whether an added point of `kind` can belong to the dataset `name` (with `classes` classes)."""
+    if name == "mnist" or kind != _kind(name):
+        return False
+    return kind == "line" or 0 <= point[2] < n_classes(DataSpec(name=name, classes=classes))
+
+
+def _count(n: int) -> str:
+    return f"{n} added point{'s' if n != 1 else ''}"
+
+
+def _why_not(aside: list, name: str, classes: int) -> str:
+    label = LABELS.get(name, name)
+    if name == "mnist":
+        return "MNIST's inputs are images, not points of the plane"
+    if name == "linear":
+        return f"{label} takes (x, y) values, not points of a class"
+    if any(k == "line" for _, k in aside):
+        return f"points of the line are not points of a class of {label}"
+    missing = sorted({p[2] for p, _ in aside})
+    have = n_classes(DataSpec(name=name, classes=classes))
+    return (f"class{'es' if len(missing) > 1 else ''} {', '.join(map(str, missing))} "
+            f"{'do' if len(missing) > 1 else 'does'} not exist in {label} ({have} classes)")
 
 
 def outputs_text(d: DataSpec, loss: str) -> str:

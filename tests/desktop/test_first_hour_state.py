@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
+
 from desktop.views.curves import NO_RUN
 from trainer.presets import load_preset
 
@@ -90,4 +92,58 @@ def test_a_loaded_model_closes_the_lesson_and_shows_its_own_run(train_window, qt
     assert not window.lessons.lesson_dock.isVisible()
     assert window.trained() is not None and window.trained()[0].data.name == "xor"
     assert window.title_label.text().strip() == "xor-mlp"
+
+
+# -- item 5: added points block a dataset switch -----------------------------------------------------
+def _click_points(qtbot, window, points: list[tuple[float, float, int]]) -> None:
+    view = window.boundary
+    for x, y, cls in points:
+        view.set_chosen_class(cls)
+        with qtbot.waitSignal(view.pointAdded, timeout=2000):
+            qtbot.mouseClick(view.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=view.view_to_widget(x, y))
+    window.revalidate()
+
+
+def test_points_of_a_class_the_new_dataset_lacks_are_set_aside_and_come_back(qtbot, window):
+    window.apply_experiment(load_preset("spiral"))
+    window.plane_tabs.setCurrentWidget(window.boundary)
+    qtbot.wait(50)
+    _click_points(qtbot, window, [(0.3, -0.4, 0), (0.5, 0.2, 2), (-0.2, 0.3, 1), (0.1, 0.6, 2)])
+    panel = window.dataset_panel
+    assert len(window.current_experiment().data.extra_points) == 4
+
+    panel.name.setCurrentIndex(panel.name.findData("circles"))     # as choosing it in the combo box does
+    exp = window.revalidate()
+    assert exp is not None, panel.error_text()                      # no dead end: Train stays possible
+    assert window.train_action.isEnabled()
+    assert [p[2] for p in exp.data.extra_points] == [0, 1]          # those that fit stay
+    message = window.statusBar().currentMessage()
+    assert "2 added points set aside" in message and "class 2 does not exist in Circles" in message, message
+    assert "set aside" in panel.extra_label.text()
+    assert len(window.boundary.user_points()) == 2
+
+    panel.name.setCurrentIndex(panel.name.findData("spiral"))       # back: they return
+    exp = window.revalidate()
+    assert sorted(p[2] for p in exp.data.extra_points) == [0, 1, 2, 2]
+    assert "back" in window.statusBar().currentMessage()
+    assert panel.extra_label.text() == "4 points"
+
+
+def test_a_dataset_without_a_plane_sets_every_point_aside_and_clear_drops_them(qtbot, window):
+    window.apply_experiment(load_preset("spiral"))
+    window.plane_tabs.setCurrentWidget(window.boundary)
+    qtbot.wait(50)
+    _click_points(qtbot, window, [(0.3, -0.4, 0), (0.5, 0.2, 1)])
+    panel = window.dataset_panel
+    for name in ("linear", "mnist", "xor"):
+        panel.name.setCurrentIndex(panel.name.findData(name))
+        exp = window.revalidate()
+        assert exp is not None, (name, panel.error_text())
+        assert len(exp.data.extra_points) == (2 if name == "xor" else 0), name
+    panel.name.setCurrentIndex(panel.name.findData("mnist"))
+    window.revalidate()
+    assert panel.clear_extra.isEnabled()
+    panel.clear_extra.click()
+    panel.name.setCurrentIndex(panel.name.findData("spiral"))
+    assert window.revalidate().data.extra_points == ()
 
