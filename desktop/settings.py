@@ -114,6 +114,18 @@ def window_layout() -> tuple[QByteArray | None, QByteArray | None]:
     return out[0], out[1]
 
 
+def mnist_root() -> str:
+    """The MNIST folder the user chose in the Dataset dock ('' for the default one); kept across lessons,
+    presets and restarts."""
+    return value("data/mnist_root")
+
+
+def set_mnist_root(folder: str) -> None:
+    s = store()
+    s.setValue("data/mnist_root", folder)
+    s.sync()
+
+
 def value(key: str, default: str = "") -> str:
     """A plain text setting (e.g. the last folder a file dialog used)."""
     raw = store().value(key, default)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QHBoxLayout
 
 from trainer.config import DataSpec, n_classes, task_of
 
+from .. import settings
 from . import CountBox, IntBox, NumberBox, Panel, compact, select, tip
 
 LABELS = {
@@ -184,7 +185,8 @@ class DatasetPanel(Panel):
         tip(self.normalize, "How pixel values are scaled before the network sees them")
         self.root = QLineEdit()
         self.root.setPlaceholderText("default folder")
-        tip(self.root, "The folder holding MNIST/raw; empty uses NEURAL_PLAYGROUND_DATA or the user data folder")
+        tip(self.root, "The folder holding MNIST/raw, kept for every MNIST lesson and preset (one that names its "
+                       "own folder uses that); empty uses NEURAL_PLAYGROUND_DATA or the user data folder")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._choose_root)
         root_row = QHBoxLayout()
@@ -244,12 +246,13 @@ class DatasetPanel(Panel):
             box.valueChanged.connect(self._emit)
         for box in (self.subset, self.normalize):
             box.currentIndexChanged.connect(self._emit)
-        self.root.editingFinished.connect(self._emit)
+        self.root.editingFinished.connect(self._root_edited)
         self.apply(DataSpec())
 
     # -- the spec ---------------------------------------------------------------------
     def spec(self) -> DataSpec:
-        root = self.root.text().strip() or None
+        # The folder is MNIST's: the other datasets are made here and have none.
+        root = (self.root.text().strip() or None) if self.name.currentData() == "mnist" else None
         return DataSpec(name=self.name.currentData(), n_samples=self.samples.value(), noise=self.noise.value(),
                         classes=self.classes.value(), val_fraction=self.val.value(),
                         test_fraction=self.test.value(), seed=self.seed.int_value(),
@@ -269,7 +272,7 @@ class DatasetPanel(Panel):
             self.seed.setValue(d.seed)
             select(self.subset, d.mnist_subset)
             select(self.normalize, d.normalize)
-            self.root.setText(d.root or "")
+            self.root.setText(d.root or settings.mnist_root())   # the user's folder unless the experiment names one
             self._extra = tuple(tuple(p) for p in d.extra_points)
             self._extra_kind, self._aside = _kind(d.name), []    # another experiment: its own points only
         finally:
@@ -281,6 +284,10 @@ class DatasetPanel(Panel):
         self._extra = tuple((float(x), float(y), int(c)) for x, y, c in points)
         self._update_enabled()
         self._emit()
+
+    def mnist_root(self) -> str | None:
+        """The MNIST folder shown (whatever dataset is chosen); None: the default one."""
+        return self.root.text().strip() or None
 
     def extra_points(self) -> tuple[tuple[float, float, int], ...]:
         """The added points of the dataset chosen (those set aside are not part of it)."""
@@ -374,7 +381,12 @@ class DatasetPanel(Panel):
         folder = QFileDialog.getExistingDirectory(self, "Folder holding MNIST/raw", self.root.text())
         if folder:
             self.root.setText(folder)
-            self._emit()
+            self._root_edited()
+
+    def _root_edited(self) -> None:
+        """The user chose the MNIST folder: it is their setting from now on (lessons, presets, restarts)."""
+        settings.set_mnist_root(self.root.text().strip())
+        self._emit()
 
     def describe(self) -> str:
         d = self.spec()

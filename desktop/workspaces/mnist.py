@@ -227,16 +227,22 @@ class MnistWorkspace(QWidget):
         s.finished.connect(self._on_run_finished)
         s.ended.connect(self._on_run_ended)
         window.trainedModelChanged.connect(self.refresh_model)
+        window.dataset_panel.changed.connect(self._on_settings_changed)   # e.g. another MNIST folder chosen
         window.installEventFilter(self)     # stop the comparison's thread when the window closes
         self.refresh_model()
 
     # -- the window ----------------------------------------------------------------------
     def _data_root(self) -> str | None:
-        """The Dataset dock's MNIST folder (None: the default one)."""
+        """The Dataset dock's MNIST folder (None: the default one), also while another dataset is chosen."""
         try:
-            return self.window_.dataset_panel.spec().root
-        except (ConfigError, AttributeError):
+            return self.window_.dataset_panel.mnist_root()
+        except AttributeError:
             return None
+
+    def _on_settings_changed(self) -> None:
+        """Another folder in the Dataset dock: the strip reads it at once when the tab is in sight."""
+        if self.isVisible():
+            self.ensure_images()
 
     def train_lesson(self) -> None:
         """Load the mnist-mlp lesson into the docks (keeping the chosen folder) and train it."""
@@ -429,6 +435,7 @@ class MnistWorkspace(QWidget):
             return
         exp = self.window_.session.experiment
         self._run_finished = False
+        self._deferred = (exp.data.root, True)   # the run has read the files: the strip reads them when it ends
         self.summary.setText(f"Training {exp.name or 'an MNIST model'} on {ev.n_train:,} images "
                              f"({ev.params:,} parameters); the results appear here when it is done.")
         self.train_button.hide()

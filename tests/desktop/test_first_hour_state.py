@@ -147,3 +147,52 @@ def test_a_dataset_without_a_plane_sets_every_point_aside_and_clear_drops_them(q
     panel.name.setCurrentIndex(panel.name.findData("spiral"))
     assert window.revalidate().data.extra_points == ()
 
+
+# -- item 4: the MNIST folder is forgotten -----------------------------------------------------------
+def _browse_to(monkeypatch, window, folder) -> None:
+    """Press Browse… in the Dataset dock and choose `folder` in the (recorded) dialog."""
+    from PySide6.QtWidgets import QFileDialog
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    window.dataset_panel.browse.click()
+    window.revalidate()
+
+
+def test_the_chosen_mnist_folder_survives_lessons_presets_and_a_restart(qtbot, window, monkeypatch, tmp_path):
+    lessons = window.lessons
+    assert lessons.open("C")
+    chosen = tmp_path / "my-mnist"
+    chosen.mkdir()
+    _browse_to(monkeypatch, window, chosen)
+    assert window.current_experiment().data.root == str(chosen)
+    for step in (lambda: lessons.open("B"), lambda: window.load_lesson("spiral"), lambda: lessons.open("A1"),
+                 lambda: window.load_lesson("mnist-deep"), lambda: lessons.open("C")):
+        step()
+        assert window.dataset_panel.root.text() == str(chosen)
+    assert window.current_experiment().data.root == str(chosen)          # what the next MNIST Train reads
+    window.apply_experiment(load_preset("mnist-mlp").with_overrides({"data.root": str(tmp_path)}))
+    assert window.current_experiment().data.root == str(tmp_path)       # an experiment's own folder wins
+    window.load_lesson("spiral")
+    assert window.current_experiment().data.root is None                # made here: no folder in it
+
+    from desktop.main_window import MainWindow
+    again = MainWindow(restore_layout=False)                             # a restart
+    qtbot.addWidget(again)
+    try:
+        again.load_lesson("mnist-mlp")
+        assert again.current_experiment().data.root == str(chosen)
+    finally:
+        assert again.session.shutdown(30_000)
+        again.close()
+
+
+def test_the_sample_strip_follows_the_folder_chosen(qtbot, window, monkeypatch, mnist_root, tmp_path):
+    nowhere = tmp_path / "default-data"
+    nowhere.mkdir()
+    monkeypatch.setenv("NEURAL_PLAYGROUND_DATA", str(nowhere))           # MNIST is not in the default folder
+    assert window.lessons.open("C")
+    ws = window.mnist
+    window.tabs.setCurrentWidget(ws)
+    qtbot.waitUntil(lambda: "not on this computer" in ws.samples.message(), timeout=30_000)
+    _browse_to(monkeypatch, window, mnist_root)
+    qtbot.waitUntil(lambda: len(ws.samples.labels()) == 20, timeout=60_000)
+    assert ws.samples.message() == ""
