@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStatusTipEvent
 from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSizePolicy, QWidget)
@@ -137,6 +137,7 @@ class PointsPreview(QWidget):
 
 class DatasetPanel(Panel):
     prefixes = ("data.",)
+    rootChosen = Signal(str)   # noqa: N815 -- the user chose the MNIST folder (Browse or typed): '' for the default
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -387,6 +388,7 @@ class DatasetPanel(Panel):
         """The user chose the MNIST folder: it is their setting from now on (lessons, presets, restarts)."""
         settings.set_mnist_root(self.root.text().strip())
         self._emit()
+        self.rootChosen.emit(self.root.text().strip())
 
     def describe(self) -> str:
         d = self.spec()

@@ -227,7 +227,7 @@ class MnistWorkspace(QWidget):
         s.finished.connect(self._on_run_finished)
         s.ended.connect(self._on_run_ended)
         window.trainedModelChanged.connect(self.refresh_model)
-        window.dataset_panel.changed.connect(self._on_settings_changed)   # e.g. another MNIST folder chosen
+        window.dataset_panel.rootChosen.connect(self._on_root_chosen)   # the user chose another MNIST folder
         window.installEventFilter(self)     # stop the comparison's thread when the window closes
         self.refresh_model()
 
@@ -239,9 +239,10 @@ class MnistWorkspace(QWidget):
         except AttributeError:
             return None
 
-    def _on_settings_changed(self) -> None:
-        """Another folder in the Dataset dock: the strip reads it at once when the tab is in sight."""
-        if self.isVisible():
+    def _on_root_chosen(self, _folder: str) -> None:
+        """Another folder chosen in the Dataset dock: the strip reads it at once when the tab is in sight.
+        (Not on every change of the docks: a run about to start may be extracting those very files.)"""
+        if self.isVisible() and not self.window_.session.is_running():
             self.ensure_images()
 
     def train_lesson(self) -> None:
