@@ -88,9 +88,19 @@ class DockLayout:
         geometry, state = settings.window_layout()
         if geometry is None or not w.restoreGeometry(geometry):
             w.resize(1280, 800)
-        elif w.width() < MIN_WINDOW[0] or w.height() < MIN_WINDOW[1]:
+            self._restore_state(state)
+            return
+        # On a screen smaller than MIN_WINDOW, a window filling 90% of it is as large as it can sanely be.
+        screen = w.screen().availableGeometry() if w.screen() is not None else None
+        least = MIN_WINDOW if screen is None else (min(MIN_WINDOW[0], int(screen.width() * 0.9)),
+                                                   min(MIN_WINDOW[1], int(screen.height() * 0.9)))
+        if w.width() < least[0] or w.height() < least[1]:
             log.warning("the saved window size %d x %d is too small; using the default size", w.width(), w.height())
             w.resize(1280, 800)
+        self._restore_state(state)
+
+    def _restore_state(self, state: QByteArray | None) -> None:
+        w = self._window
         if state is not None:
             if w.restoreState(state, settings.LAYOUT_VERSION):
                 self._restored = True
