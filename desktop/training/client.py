@@ -4,7 +4,7 @@ It owns the run's training process (desktop/training/process.py), sends it the E
 pacing table, forwards Pause / Resume / Step / Stop and the speed, and turns what comes back into Qt signals on
 the GUI thread:
 
-    Train -> start(experiment) -> ("train", experiment, pacing) over the link -> trainer.remote
+    Train -> start(experiment) -> ("train", experiment, pacing, ...) over the link -> trainer.remote
           -> train() events -> ("events", [...]) messages -> a reader thread -> the inbox
           -> the frame timer (GUI thread) -> started / epochs / snapshot / ... signals -> the views
 
