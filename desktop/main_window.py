@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
         s.diverged.connect(self._on_diverged)
         s.finished.connect(self._on_finished)
         s.failed.connect(self._on_failed)
-        s.stateChanged.connect(lambda _state: self._update_actions())
+        s.stateChanged.connect(lambda state: (self._update_actions(), self.status.state_changed(state)))
         s.ended.connect(self._on_ended)
 
     def _on_snapshot(self, ev) -> None:
@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
             title = exp.name or "custom experiment"
             self.title_label.setText(f"  {title}")
             self.title_label.setToolTip(exp.description)
-            self.setWindowTitle(f"Neural Playground — {title}")
+            self.setWindowTitle(title)   # Qt adds " — Neural Playground", the application's display name
             if exp.data != self._splits_spec:      # the data the preview and the views show
                 self._splits_spec, self._splits = exp.data, self.form.preview(exp.data)
             if not self.session.is_running():
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
         self._sync_views(exp, initial=False)
         self.status.set(epoch="starting…", loss="", acc="", speed="", device="")
         # Replaces "Ready: press Train" (or the last run's result) for as long as this run lasts.
-        self.statusBar().showMessage(f"Training {exp.name or 'the network'}: Space pauses, Esc stops.")
+        self.status.running(exp.name)
         self.session.start(exp, paused_after_first=paused_after_first)
         self._update_actions()
 

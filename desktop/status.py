@@ -62,6 +62,8 @@ class RunStatus(QObject):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self._labels: dict[str, QLabel] = {}
+        self._run_messages: list[str] = []     # the last few messages about a run (clear() removes them)
+        self._name = "the network"
         for key in FIELDS:
             label = QLabel("")
             label.setObjectName("statusField")
@@ -86,9 +88,28 @@ class RunStatus(QObject):
         return " | ".join(label.text() for label in self._labels.values() if label.text())
 
     def clear(self) -> None:
-        """No run and no model: every field empty, no progress bar."""
+        """No run and no model: every field empty, no progress bar, no message about the last run."""
         self.set(**dict.fromkeys(FIELDS, ""))
         self.progress.hide()
+        if self._bar.currentMessage() in self._run_messages:
+            self._bar.clearMessage()
+
+    def _say(self, text: str, ms: int = 0) -> None:
+        """A message about the run: clear() takes it away with the run."""
+        self._run_messages = self._run_messages[-3:] + [text]
+        self._bar.showMessage(text, ms)
+
+    def running(self, name: str) -> None:
+        """A run of `name` is starting: say which keys control it."""
+        self._name = name or "the network"
+        self.state_changed("running")
+
+    def state_changed(self, state: str) -> None:
+        """Running or paused, in words (the toolbar's Pause / Resume alone is easy to miss)."""
+        if state == "running":
+            self._say(f"Training {self._name}: Space pauses, Esc stops.")
+        elif state == "paused":
+            self._say(f"Paused ({self._name}): Space resumes, Ctrl+Right trains one more epoch, Esc stops.")
 
     # -- a run ---------------------------------------------------------------------------------
     def started(self, ev: Started) -> None:
@@ -131,7 +152,7 @@ class RunStatus(QObject):
 
     def diverged(self, ev: Diverged) -> None:
         self._diverged = ev     # the Finished that follows at once says it again (it would hide this one)
-        self._bar.showMessage(f"The training {ev.message}. Try a smaller learning rate.", 15000)
+        self._say(f"The training {ev.message}. Try a smaller learning rate.", 15000)
 
     def finished(self, ev: Finished, total: int) -> None:
         """The run's final figures, and a message saying how it ended."""
@@ -140,19 +161,19 @@ class RunStatus(QObject):
         if ev.seconds > 0 and ev.epochs_run:
             self.set(speed=f"{ev.epochs_run / ev.seconds:,.0f} epochs/s")
         self.set(acc=final_accuracy(ev, self._labels["acc"].text()))
-        self._bar.showMessage(finish_message(ev, self._diverged), 20000)
+        self._say(finish_message(ev, self._diverged), 20000)
 
     def failed(self) -> None:
         self.progress.hide()
         self.set(epoch="failed")
-        self._bar.showMessage("Training failed (the message says why).", 20000)
+        self._say("Training failed (the message says why).", 20000)
 
     def ended(self) -> None:
         """The run's thread is done; a run stopped before its first epoch sent no Finished to say so."""
         if self._labels["epoch"].text() == STARTING:
             self.progress.hide()
             self.set(epoch="")
-            self._bar.showMessage("Stopped before the first epoch.", 6000)
+            self._say("Stopped before the first epoch.", 6000)
 
     def loaded(self, fin: Finished) -> None:
         """A model loaded from a file: its epochs and test accuracy, nothing live."""

@@ -175,7 +175,7 @@ def test_step_pause_resume_stop_from_the_toolbar(qtbot, window):
     qtbot.waitUntil(lambda: len(window.session.history) == 1, timeout=TIMEOUT)
     assert window.session.state == "paused" and window.pause_action.text() == "Resume"
     assert not window.dataset_panel.isEnabled() and not window.train_action.isEnabled()
-    assert window.statusBar().currentMessage().startswith("Training spiral")   # not "Ready: press Train"
+    assert window.statusBar().currentMessage().startswith("Paused (spiral)")   # not "Ready: press Train"
     window.step_action.trigger()
     qtbot.waitUntil(lambda: len(window.session.history) == 2, timeout=TIMEOUT)
     # The status bar redraws at most 4 times a second; paused, it still catches up with the last epoch.
