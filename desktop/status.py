@@ -32,7 +32,8 @@ def final_accuracy(ev: Finished, shown: str) -> str:
     last = ev.history[-1] if ev.history else None
     if "test_accuracy" in m:
         train = f"train {last['train_acc']:.1f}% · " if last and last.get("train_acc") is not None else ""
-        return f"accuracy {train}test {m['test_accuracy']:.1f}%"
+        test = f"test {m['test_accuracy']:.1f}%" if m.get("n_test") else "no test points"
+        return f"accuracy {train}{test}"
     if "test_mse" in m and math.isfinite(m["test_mse"]):
         return f"test MSE {short_number(m['test_mse'])}"
     return shown

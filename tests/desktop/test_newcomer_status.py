@@ -30,3 +30,11 @@ def test_a_finished_runs_message_goes_when_another_experiment_replaces_it(qtbot,
 def test_the_title_names_the_experiment_once(window):
     window.apply_experiment(load_preset("spiral"))
     assert window.windowTitle().count("Neural Playground") == 0 and "spiral" in window.windowTitle()
+
+
+def test_a_run_without_test_points_does_not_claim_0_percent_on_them(window, train_window):
+    """4 samples split 70 / 15 / 15 leave no test point: the newcomer saw 'test 0.0%'."""
+    exp = load_preset("spiral").with_overrides({"data.n_samples": 4, "data.classes": 2, "train.epochs": 5})
+    fin = train_window(window, exp)
+    assert fin.metrics["n_test"] == 0
+    assert "no test points" in window.status_text() and "test 0.0%" not in window.status_text()
