@@ -32,7 +32,7 @@ from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Fin
                             Started)
 from trainer.pacing import WINDOW, Pacing
 
-from . import process
+import desktop.training.process as process   # a module, so tests can replace its POOL
 
 log = logging.getLogger(__name__)
 
