@@ -15,7 +15,7 @@ window listens on; its address and key come on stdin. Messages, each one pickled
        epochs late; so is the speed (epochs a second at most, None: as fast as possible).
   out: ("ready", pid) once; per run ("events", [event, ...])..., then ("done",) or
        ("error", message, traceback, expected), after every event the run produced before it failed;
-       expected (see `expected_error`) says the message is all there is to say, no traceback to log.
+       expected (trainer.errors.expected_error) says the message is all there is to say, no traceback to log.
 Events go out together every `Pacing.batch_s`, at once for those a user waits on (the run started,
 ended, stopped, diverged); a run about to wait on a pause has sent everything first.
 """
@@ -32,7 +32,7 @@ from multiprocessing.connection import Client, Connection
 from typing import Any, Callable
 
 from .control import Control
-from .errors import error_message
+from .errors import error_message, expected_error
 from .events import Diverged, Finished, Started, Stopped
 from .pacing import Pacing
 
@@ -119,18 +119,6 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
             # Only this run's: the window may have sent the next request the moment "done" went out.
             if current and current[0] is control:
                 current.clear()
-
-
-def expected_error(exc: BaseException) -> bool:
-    """A situation the user can act on (no MNIST, a bad setting or file, no CUDA): logged as one warning line.
-
-    Anything else is a bug or a broken machine: logged at ERROR with its traceback.
-    """
-    from .checkpoint import CheckpointError
-    from .config import ConfigError
-    from .loop import TrainingError
-    from .mnist import DataError
-    return isinstance(exc, (ConfigError, DataError, CheckpointError, TrainingError))
 
 
 def main() -> int:

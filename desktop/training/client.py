@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from trainer.config import Experiment
 from trainer.control import Control
-from trainer.errors import error_message
+from trainer.errors import error_message, expected_error
 from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Finished, NewBest, Snapshot,
                             Started)
 from trainer.pacing import WINDOW, Pacing
@@ -103,7 +103,6 @@ class _ThreadLink:
         import traceback
 
         from trainer.loop import train
-        from trainer.remote import expected_error
         try:
             for event in train(experiment, self.control, pacing):
                 inbox.append(("events", [event]))

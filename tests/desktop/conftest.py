@@ -63,6 +63,18 @@ def train_window(qtbot):
 
 
 @pytest.fixture
+def pad(qtbot):
+    """The drawing pad on its own, shown at the size it has in the MNIST tab."""
+    from desktop.views.pad import DrawingPad
+    p = DrawingPad()
+    qtbot.addWidget(p)
+    p.resize(760, 420)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+@pytest.fixture
 def session(qapp):
     from desktop.training import TrainingClient
     s = TrainingClient()

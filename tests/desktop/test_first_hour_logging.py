@@ -76,7 +76,7 @@ def test_the_remote_says_which_errors_are_expected():
     from trainer.checkpoint import CheckpointError
     from trainer.config import ConfigError
     from trainer.mnist import DataError
-    from trainer.remote import expected_error
+    from trainer.errors import expected_error
     assert expected_error(DataError("no MNIST")) and expected_error(ConfigError("data.root", "bad"))
     assert expected_error(CheckpointError("model.pt", "damaged"))
     assert not expected_error(ValueError("a bug")) and not expected_error(RuntimeError("CUDA error"))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from torch import nn
 
 from desktop.views.gallery import MAX_TILES
-from desktop.views.pad import THROTTLE_MS, DrawingPad
+from desktop.views.pad import THROTTLE_MS
 from trainer.config import Experiment
 from trainer.digits import BRUSH_PX, CANVAS_PX, DigitModel
 from trainer.mnist import FILES
@@ -69,16 +69,6 @@ def window(window):
     """The shared window fixture, plus: the comparison's own thread is stopped at the end of each test."""
     yield window
     assert window.mnist.shutdown(30_000)
-
-
-@pytest.fixture
-def pad(qtbot):
-    p = DrawingPad()
-    qtbot.addWidget(p)
-    p.resize(760, 420)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
 
 
 # -- loading ------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from torch import nn
 
-from desktop.views.pad import UNSURE_RULE, DrawingPad
+from desktop.views.pad import UNSURE_RULE
 from trainer.digits import DigitModel
 from trainer.loop import run_to_end
 from trainer.models import build_model
@@ -64,16 +64,6 @@ def mnist_model(tmp_path_factory, mnist_root) -> DigitModel:
     model = build_model(exp)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in finished.state.items()})
     return DigitModel(model.eval(), tuple(finished.extra["norm"]))
-
-
-@pytest.fixture
-def pad(qtbot):
-    p = DrawingPad()
-    qtbot.addWidget(p)
-    p.resize(760, 420)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
 
 
 def _confident_model() -> DigitModel:
