@@ -341,37 +341,9 @@ class MainWindow(QMainWindow):
             gc.freeze()
 
     def start_warmup(self) -> None:
-        """Start the training process and import torch on a helper thread, so the window shows first
-        and Train starts at once. (This process still needs torch: the pad, the lessons, checkpoints.)"""
-        from .training.process import POOL
-        if self._torch_ready.is_set():   # imported already (a test, a benchmark): seconds at most once
-            _prestart(POOL)
-            _warm_torch()
-            self.torch_loaded()
-            return
-        done = threading.Event()
-
-        def work() -> None:
-            _prestart(POOL)
-            try:
-                _warm_torch()
-            except Exception as exc:  # noqa: BLE001 -- reported when Train is pressed
-                log.error("importing torch failed: %s", exc, exc_info=True)
-            finally:
-                done.set()
-
-        self._warmup = threading.Thread(target=work, name="np-torch-import", daemon=True)
-        self._warmup.start()
-        poll = QTimer(self)
-        poll.setInterval(100)
-
-        def check() -> None:
-            if done.is_set():
-                poll.stop()
-                self.torch_loaded()
-
-        poll.timeout.connect(check)
-        poll.start()
+        """Start the training process and import torch without blocking the window (training/warmup.py)."""
+        from .training import warmup
+        self._warmup = warmup.start(self._torch_ready.is_set(), self.torch_loaded, self)
 
     def join_warmup(self, timeout: float = 60.0) -> None:
         """Wait for the background torch import: exiting mid-import crashes the interpreter."""
@@ -575,25 +547,6 @@ class MainWindow(QMainWindow):
         if self.persist:
             self.remember()
         super().closeEvent(event)
-
-
-def _warm_torch() -> None:
-    """Import what the first training needs: torch, the loop, and what the first optimizer imports.
-
-    Creating an optimizer imports torch._dynamo (sympy and ~900 modules, seconds). Paid here, on the
-    warm-up thread, it is neither in the first Train nor left outside gc.freeze() in torch_loaded(),
-    where its ~150,000 objects would make every later full collection a 50 ms stall.
-    """
-    from trainer.remote import warm_up   # what the training process does first, too
-    warm_up()
-
-
-def _prestart(pool) -> None:
-    """A warm training process for the first Train; without one, runs train on a thread (logged)."""
-    try:
-        pool.prestart()
-    except OSError as exc:
-        log.warning("could not start a training process yet (%s)", exc)
 
 
 __all__ = ["MainWindow"]
