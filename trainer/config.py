@@ -12,12 +12,18 @@ import typing
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from . import shape_walk
+
 SCHEMA = 1
 
 DATASETS = ("linear", "and", "or", "xor", "spiral", "circles", "moons", "blobs",
             "two-spirals", "mnist")
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "identity")
-LAYER_KINDS = ("linear", "activation", "dropout", "batchnorm")
+LAYER_KINDS = ("linear", "activation", "dropout", "batchnorm",
+               "conv2d", "maxpool2d", "avgpool2d", "flatten", "batchnorm2d")
+MNIST_IMAGE = (1, 28, 28)        # channels, height, width: what a convolution sees of an MNIST digit
+MAX_CHANNELS = 1024
+MAX_KERNEL = 28
 LOSSES = ("auto", "bce", "cross_entropy", "mse")
 DEVICES = ("auto", "cpu", "cuda")
 MNIST_SUBSETS = ("seed", "full")
@@ -79,6 +85,10 @@ class LayerSpec:
     units: int | None = None      # linear
     fn: str | None = None         # activation
     p: float | None = None        # dropout
+    channels: int | None = None   # conv2d: output channels
+    kernel: int | None = None     # conv2d, maxpool2d, avgpool2d: the square window's side
+    stride: int | None = None     # None: 1 for conv2d, = kernel for the pools
+    padding: int | None = None    # None: 0
 
 
 @dataclass(frozen=True)
@@ -301,6 +311,14 @@ def input_dim(data: DataSpec) -> int:
     return {"linear": 1, "mnist": 784}.get(data.name, 2)
 
 
+def input_shape(data: DataSpec, layers: tuple[LayerSpec, ...]) -> tuple[int, ...]:
+    """What the first layer sees: MNIST's 1x28x28 image for a network that starts with image layers
+    (conv2d, pools, flatten, ...), else the flat features (MLPs: 784 pixels)."""
+    if data.name == "mnist" and shape_walk.keeps_image(layers):
+        return MNIST_IMAGE
+    return (input_dim(data),)
+
+
 def resolved_loss(exp: Experiment) -> str:
     if exp.model.loss != "auto":
         return exp.model.loss
@@ -319,15 +337,8 @@ def experiment_param_count(exp: Experiment) -> int:
     Building a model draws its initial weights from torch's global generator, which a
     training running on another thread is using for dropout: counting must not disturb it.
     """
-    width, total = input_dim(exp.data), 0
-    for layer in exp.model.layers:
-        if layer.kind == "linear":
-            total += width * layer.units + layer.units
-            width = layer.units
-        elif layer.kind == "batchnorm":
-            total += 2 * width
-    out = output_units(exp)
-    return total + width * out + out
+    return sum(s.params for s in shape_walk.walk(input_shape(exp.data, exp.model.layers), exp.model.layers,
+                                                 output_units(exp)))
 
 
 def _check(cond: bool, path: str, reason: str) -> None:
@@ -384,15 +395,33 @@ def validate(exp: Experiment) -> None:
             _check(layer.p is not None, f"{p}.p", "missing")
             _finite(layer.p, f"{p}.p")
             _check(0 <= layer.p < 1, f"{p}.p", f"must be in [0, 1), got {layer.p}")
+        if layer.kind == "conv2d":
+            _check(layer.channels is not None, f"{p}.channels", "missing")
+            _check(0 < layer.channels <= MAX_CHANNELS, f"{p}.channels",
+                   f"must be between 1 and {MAX_CHANNELS}, got {layer.channels}")
+        if layer.kind in ("conv2d", *shape_walk.POOL_KINDS):
+            _check(layer.kernel is not None, f"{p}.kernel", "missing")
+            _check(0 < layer.kernel <= MAX_KERNEL, f"{p}.kernel", f"must be between 1 and {MAX_KERNEL}, got {layer.kernel}")
+            _check(layer.stride is None or 0 < layer.stride <= MAX_KERNEL, f"{p}.stride",
+                   f"must be between 1 and {MAX_KERNEL}, got {layer.stride}")
+            _check(layer.padding is None or 0 <= layer.padding <= MAX_KERNEL, f"{p}.padding",
+                   f"must be between 0 and {MAX_KERNEL}, got {layer.padding}")
         # A setting of another kind (fn on a linear layer) would be ignored silently, and a NaN there
         # would be written back as invalid JSON: refuse it, as any unknown setting.
-        for name, owner in (("units", "linear"), ("fn", "activation"), ("p", "dropout")):
+        for name, owners in (("units", ("linear",)), ("fn", ("activation",)), ("p", ("dropout",)),
+                             ("channels", ("conv2d",)), ("kernel", ("conv2d", *shape_walk.POOL_KINDS)),
+                             ("stride", ("conv2d", *shape_walk.POOL_KINDS)),
+                             ("padding", ("conv2d", *shape_walk.POOL_KINDS))):
             article = "an" if layer.kind[0] in "aeiou" else "a"
-            _check(layer.kind == owner or getattr(layer, name) is None, f"{p}.{name}",
+            _check(layer.kind in owners or getattr(layer, name) is None, f"{p}.{name}",
                    f"{article} {layer.kind} layer has no {name}")
     _check(len(m.layers) <= 64, "model.layers", f"at most 64 layers, got {len(m.layers)}")
     _choice(m.loss, LOSSES, "model.loss")
     _choice(m.init, INITS, "model.init")
+    # An impossible shape (a kernel larger than its input, a linear layer on a map) names its layer.
+    bad = shape_walk.first_error(shape_walk.walk(input_shape(d, m.layers), m.layers, output_units(exp)))
+    if bad is not None:
+        raise ConfigError(shape_walk.error_path(bad), bad.error)
     loss = resolved_loss(exp)
     task, k = task_of(d), n_classes(d)
     if loss == "bce":
@@ -437,5 +466,5 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 __all__ = ["ConfigError", "DataSpec", "LayerSpec", "ModelSpec", "OptimSpec", "TrainSpec",
            "Experiment", "SCHEMA", "OptimizerKind", "OPTIMIZER_TABLE", "OPTIMIZERS", "validate", "task_of",
-           "n_classes", "input_dim",
+           "n_classes", "input_dim", "input_shape", "MNIST_IMAGE",
            "resolved_loss", "output_units", "experiment_param_count", "ONE_THREAD_BELOW", "parse_override", "replace"]
