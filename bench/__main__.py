@@ -3,7 +3,7 @@
     python -m bench                 everything (mnist_full last: it trains MNIST to the end, minutes)
     python -m bench --quick         one repeat each, and no mnist_full
     python -m bench --only loop,pad run only the named benchmarks
-    python -m bench --headless      no Qt: loop (plain and trainer only), pad, mnist_full (a GPU server)
+    python -m bench --headless      no Qt: loop (plain and trainer only), pad (headless part), mnist_full
 
 The machine these numbers come from has 2 cores shared with other work: figures are noisy,
 which is why the ratios are measured side by side, interleaved, as medians of repeats.
@@ -18,7 +18,7 @@ from .common import isolate, note  # first: it records the environment a learner
 
 import trainer  # noqa: F401,E402 -- then, as the app's entry points do, tune the thread pools before torch/numpy load
 
-ORDER = ("startup", "pad", "loop", "boundary", "ui_stall", "memory", "mnist_full")
+ORDER = ("startup", "pad", "loop", "click", "boundary", "ui_stall", "memory", "mnist_full")
 HEADLESS = ("pad", "loop", "mnist_full")
 
 
@@ -45,13 +45,13 @@ def main(argv: list[str] | None = None) -> int:
             from . import startup
             startup.run(quick=args.quick)
             continue
-        if name == "pad":
+        if name == "pad" and args.headless:
             from . import pad
-            pad.run(quick=args.quick)
+            pad.run(None, quick=args.quick)
             continue
         if name == "mnist_full":
             from . import mnist_full
-            mnist_full.run()
+            mnist_full.run(quick=args.quick)
             continue
         if name == "loop" and args.headless:
             from . import loop
@@ -61,9 +61,15 @@ def main(argv: list[str] | None = None) -> int:
             from . import gui
             gui.application()
             window = gui.open_window()
-        if name == "loop":
+        if name == "pad":
+            from . import pad
+            pad.run(window, quick=args.quick)
+        elif name == "loop":
             from . import loop
             loop.run(window, quick=args.quick)
+        elif name == "click":
+            from . import click
+            click.run(window, quick=args.quick)
         elif name == "boundary":
             from . import boundary
             boundary.run(window, quick=args.quick)

@@ -7,6 +7,12 @@ shared, so a burst of someone else's work should hit all three alike, not one of
 The plain loop runs in its own interpreter started with the benchmark's original environment (see
 bench/plain.py): a learner's `python script.py` does not get the app's runtime tuning. It waits on a
 pipe while the other two run, so it never competes with them for the cores.
+
+trainer_ratio = trainer_eps / plain_eps is what a learner gains by using the app instead of the seed's
+script. It is not the framework's overhead: for that a second plain interpreter runs the same loops
+tuned as the app is (`bench.plain --serve --tuned`: the trainer's environment variables, thread rule
+and fused optimizer), interleaved with the rest, and overhead_ratio = trainer_eps / tuned_plain_eps
+(1.0: the framework costs nothing against the best plain script; below 1: it costs that fraction).
 """
 from __future__ import annotations
 
@@ -64,8 +70,10 @@ def headless(exp: Experiment) -> Finished:
 class PlainLoops:
     """The plain loops' interpreter (`python -m bench.plain --serve`), one request at a time."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.plain", "--serve"], cwd=REPO, env=learner_env(),
+    def __init__(self, tuned: bool = False) -> None:
+        self.tuned = tuned
+        command = [sys.executable, "-m", "bench.plain", "--serve", *(["--tuned"] if tuned else [])]
+        self.proc = subprocess.Popen(command, cwd=REPO, env=learner_env(),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def run(self, w: Workload, device: str) -> tuple[float, float, int]:
@@ -75,7 +83,8 @@ class PlainLoops:
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
-            raise BenchError(f"the plain {w.name} loop died (exit status {self.proc.wait()})")
+            kind = "tuned plain" if self.tuned else "plain"
+            raise BenchError(f"the {kind} {w.name} loop died (exit status {self.proc.wait()})")
         out = json.loads(line)
         return out["epochs"] / out["seconds"], out["epochs"], out["threads"]
 
@@ -87,41 +96,55 @@ class PlainLoops:
 
 def run(window, quick: bool = False) -> None:
     """`window` None: plain and headless only (a machine without Qt, such as a GPU server)."""
-    plain = PlainLoops()
+    plain, tuned = PlainLoops(), PlainLoops(tuned=True)
     try:
         for w in WORKLOADS:
-            _workload(window, plain, w, quick)
+            emit(_workload(window, plain, tuned, w, quick))
     finally:
         plain.close()
+        tuned.close()
 
 
-def _workload(window, plain: PlainLoops, w: Workload, quick: bool) -> None:
+def record(w: Workload, device: str, runs: dict[str, list[float]], threads: int, tuned_threads: int) -> dict:
+    """The `loop` line of one workload from its repeats: medians of each loop's rates and their ratios.
+
+    `runs`: "plain", "tuned", "trainer" and "gui" (empty without a window) epochs per second, one per
+    repeat; "plain_epochs" and "tuned_epochs" the epochs each plain run did within its time budget.
+    """
+    p, tp, t = median(runs["plain"]), median(runs["tuned"]), median(runs["trainer"])
+    g = median(runs["gui"]) if runs["gui"] else None
+    return {"bench": "loop", "workload": w.name, "plain_eps": r(p, 4), "trainer_eps": r(t, 4),
+            "gui_eps": None if g is None else r(g, 4), "trainer_ratio": r(t / p),
+            "gui_ratio": None if g is None else r(g / p), "device": device,
+            "epochs": w.epochs, "plain_epochs_run": r(min(runs["plain_epochs"])), "plain_threads": threads,
+            "repeats": len(runs["trainer"]), "tuned_plain_eps": r(tp, 4), "overhead_ratio": r(t / tp),
+            "tuned_plain_epochs_run": r(min(runs["tuned_epochs"])), "tuned_plain_threads": tuned_threads}
+
+
+def _workload(window, plain: PlainLoops, tuned: PlainLoops, w: Workload, quick: bool) -> dict:
     exp = experiment(w)
     device = str(pick_device(exp.train.device))
-    repeats = 1 if quick else w.repeats
-    plain_eps, plain_epochs, trainer_eps, gui_eps = [], [], [], []
-    threads = 0
-    for i in range(repeats):
+    runs: dict[str, list[float]] = {k: [] for k in ("plain", "tuned", "trainer", "gui", "plain_epochs",
+                                                     "tuned_epochs")}
+    threads = tuned_threads = 0
+    for i in range(1 if quick else w.repeats):
         eps, done, threads = plain.run(w, device)
-        plain_eps.append(eps)
-        plain_epochs.append(done)
+        runs["plain"].append(eps)
+        runs["plain_epochs"].append(done)
+        teps, tdone, tuned_threads = tuned.run(w, device)
+        runs["tuned"].append(teps)
+        runs["tuned_epochs"].append(tdone)
         fin = headless(exp)
-        trainer_eps.append(training_eps(fin))
-        runs = [fin]
+        runs["trainer"].append(training_eps(fin))
+        finished = [fin]
         if window is not None:
             from . import gui
-            runs.append(gui.train_in_window(window, exp))
-            gui_eps.append(training_eps(runs[-1]))
-        if any(len(f.history) != w.epochs for f in runs):
-            raise BenchError(f"{w.name}: a run stopped early ({[len(f.history) for f in runs]} "
+            finished.append(gui.train_in_window(window, exp))
+            runs["gui"].append(training_eps(finished[-1]))
+        if any(len(f.history) != w.epochs for f in finished):
+            raise BenchError(f"{w.name}: a run stopped early ({[len(f.history) for f in finished]} "
                              f"of {w.epochs} epochs)")
-        shown = f"  gui {gui_eps[-1]:.3g}" if window is not None else ""
-        note(f"loop {w.name} #{i + 1}: plain {eps:.3g} ({done:.3g} epochs)  trainer {trainer_eps[-1]:.3g}{shown}"
-             " epochs/s")
-    p, t = median(plain_eps), median(trainer_eps)
-    g = median(gui_eps) if gui_eps else None
-    emit({"bench": "loop", "workload": w.name, "plain_eps": r(p, 4), "trainer_eps": r(t, 4),
-          "gui_eps": None if g is None else r(g, 4), "trainer_ratio": r(t / p),
-          "gui_ratio": None if g is None else r(g / p), "device": device,
-          "epochs": w.epochs, "plain_epochs_run": r(min(plain_epochs)), "plain_threads": threads,
-          "repeats": repeats})
+        shown = f"  gui {runs['gui'][-1]:.3g}" if window is not None else ""
+        note(f"loop {w.name} #{i + 1}: plain {eps:.3g} ({done:.3g} epochs)  tuned plain {teps:.3g} "
+             f"({tdone:.3g} epochs)  trainer {runs['trainer'][-1]:.3g}{shown} epochs/s")
+    return record(w, device, runs, threads, tuned_threads)

@@ -11,6 +11,13 @@ A learner runs these in their own `python script.py`, with torch's defaults; the
 app tunes its process (trainer/__init__.py). So `python -m bench.plain --serve`
 runs them in a separate interpreter started with the environment the benchmark
 itself was started with, answering one request per line on stdin.
+
+`python -m bench.plain --serve --tuned` is the control for the framework's own overhead: the
+same loops, given everything the app tunes that a script could copy. trainer/__init__.py runs
+first, before torch and numpy load (its OpenMP / OpenBLAS environment variables), the intra-op
+thread rule of trainer.config.ONE_THREAD_BELOW applies, and Adam takes the fused step wherever
+trainer.models.fused_ok says the app does. What stays plain: model.train()/eval() walks, the
+dropout drawn per step, the seed's bookkeeping.
 """
 from __future__ import annotations
 
@@ -18,11 +25,17 @@ import json
 import sys
 import time
 
-import numpy as np
-import torch
-from torch import nn, optim
+TUNED = __name__ == "__main__" and "--tuned" in sys.argv[1:]
+if TUNED:   # before torch and numpy load: the variables are read once, when their libraries start
+    import trainer  # noqa: F401
 
-from trainer.data import Splits
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn, optim  # noqa: E402
+
+from trainer.config import ONE_THREAD_BELOW  # noqa: E402
+from trainer.data import Splits  # noqa: E402
+from trainer.models import fused_ok  # noqa: E402
 
 
 def _tensors(s: Splits, device: str = "cpu"):
@@ -31,13 +44,25 @@ def _tensors(s: Splits, device: str = "cpu"):
     return f(s.x_train), l(s.y_train), f(s.x_val), l(s.y_val)
 
 
-def spiral(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 0.0) -> tuple[int, float]:
+def _adam(model: nn.Module, tuned: bool, rows: int, **kwargs) -> optim.Adam:
+    """The seed's `optim.Adam(...)`; tuned: the app's thread rule for this model and batch, and its
+    fused step (the thread count is restored by `serve` after the run)."""
+    params = list(model.parameters())
+    if not tuned:
+        return optim.Adam(params, **kwargs)
+    if params[0].device.type == "cpu" and sum(p.numel() for p in params) * rows < ONE_THREAD_BELOW:
+        torch.set_num_threads(1)
+    return optim.Adam(params, fused=fused_ok("adam", params) or None, **kwargs)
+
+
+def spiral(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 0.0,
+           tuned: bool = False) -> tuple[int, float]:
     """Mini-project B, phase 3: full batch, Adam + weight decay, validation and best-state every epoch."""
     X_train, y_train, X_val, y_val = _tensors(splits, device)
     torch.manual_seed(42)
     model = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 3)).to(device)
     criterion = nn.CrossEntropyLoss()
-    optimizer = optim.Adam(model.parameters(), lr=0.01, weight_decay=0.005)
+    optimizer = _adam(model, tuned, len(X_train), lr=0.01, weight_decay=0.005)
     train_losses, val_losses = [], []
     best_val_loss, best_epoch, best_state = float("inf"), 0, None
     start = time.perf_counter()
@@ -68,13 +93,14 @@ def _mnist_model() -> nn.Module:
                          nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
 
 
-def mnist5k(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 0.0) -> tuple[int, float]:
+def mnist5k(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 0.0,
+            tuned: bool = False) -> tuple[int, float]:
     """Mini-project C, phase 3: full batch on 5,000 images, train and val accuracy every epoch."""
     X_train, y_train, X_val, y_val = _tensors(splits, device)
     torch.manual_seed(42)
     model = _mnist_model().to(device)
     criterion = nn.CrossEntropyLoss()
-    optimizer = optim.Adam(model.parameters(), lr=0.001, weight_decay=1e-4)
+    optimizer = _adam(model, tuned, len(X_train), lr=0.001, weight_decay=1e-4)
     best_val_loss, best_state = float("inf"), None
     start = time.perf_counter()
     for epoch in range(epochs):
@@ -100,13 +126,13 @@ def mnist5k(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 
 
 
 def mnist60k(splits: Splits, epochs: int, batch_size: int = 128, device: str = "cpu",
-                 budget_s: float = 0.0) -> tuple[float, float]:
+             budget_s: float = 0.0, tuned: bool = False) -> tuple[float, float]:
     """The same MLP on the full training set in shuffled mini-batches, validated every epoch."""
     X_train, y_train, X_val, y_val = _tensors(splits, device)
     torch.manual_seed(42)
     model = _mnist_model().to(device)
     criterion = nn.CrossEntropyLoss()
-    optimizer = optim.Adam(model.parameters(), lr=0.001)
+    optimizer = _adam(model, tuned, batch_size, lr=0.001)
     n = len(X_train)
     start = time.perf_counter()
     for epoch in range(epochs):
@@ -136,8 +162,8 @@ def mnist60k(splits: Splits, epochs: int, batch_size: int = 128, device: str = "
 LOOPS = {"spiral": spiral, "mnist5k": mnist5k, "mnist60k": mnist60k}
 
 
-def serve() -> None:
-    """Answer 'WORKLOAD PRESET EPOCHS BUDGET_S DEVICE' lines with {"epochs": n, "seconds": s}."""
+def serve(tuned: bool = False) -> None:
+    """Answer 'WORKLOAD PRESET EPOCHS BUDGET_S DEVICE' lines with {"epochs": n, "seconds": s, "threads": t}."""
     from trainer.data import load
     from trainer.presets import load_preset
     cache: dict[str, Splits] = {}
@@ -148,9 +174,15 @@ def serve() -> None:
         if preset not in cache:
             cache.clear()   # one data set at a time: 55,000 MNIST images are 170 MB
             cache[preset] = load(load_preset(preset).data)
-        done, seconds = LOOPS[workload](cache[preset], int(epochs), device=device, budget_s=float(budget))
-        print(json.dumps({"epochs": done, "seconds": seconds, "threads": torch.get_num_threads()}), flush=True)
+        before = torch.get_num_threads()
+        try:
+            done, seconds = LOOPS[workload](cache[preset], int(epochs), device=device, budget_s=float(budget),
+                                            tuned=tuned)
+            threads = torch.get_num_threads()   # what the run trained with
+        finally:
+            torch.set_num_threads(before)
+        print(json.dumps({"epochs": done, "seconds": seconds, "threads": threads}), flush=True)
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
-    serve()
+if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:
+    serve(tuned=TUNED)
