@@ -11,6 +11,8 @@ def install(window):
     """Add the lesson entries, the Lesson and Code docks and File > Export as PyTorch script."""
     from .controller import LessonController
     controller = LessonController(window)
+    from .convolution import install as install_convolution
+    install_convolution(controller, window)      # lesson D's Convolution tab
     for entry in LESSONS:   # a lesson starts at a speed its run can be watched at (the toolbar's Speed)
         controller.actions[entry.key].triggered.connect(
             lambda _=False, e=entry: controller.current is e and window.speed.set(e.speed))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 PLAYGROUND = "Playground"
 COMPARISON = "Manual vs PyTorch"
 MNIST = "MNIST"
+CONVOLUTION = "Convolution"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,29 @@ stopping; 1,000 images validate and all 10,000 test images judge the result. Pre
 </ul>
 """
 
+_D = """
+<p>A convolution slides a small grid of numbers, the <b>kernel</b>, over the image. At each place it
+multiplies the kernel by the patch of pixels under it, cell by cell, and adds the products up: one
+number, one cell of the <b>feature map</b>. The same few numbers are used everywhere, so the map
+answers one question at every place of the digit: <i>is this pattern here?</i></p>
+<p>In the <b>Convolution</b> tab, pick a test digit or draw one, pick a kernel or type your own
+numbers, then press <b>Step</b> or <b>Play</b> (or click the image) to follow the kernel.</p>
+<p><b>Watch for</b></p>
+<ul>
+<li><b>Vertical edges</b>: blue where the ink begins as you read left to right, orange where it ends;
+the flat top bar of a 7 nearly vanishes. <b>Horizontal edges</b> finds that bar instead;</li>
+<li>over the black background every product is 0: the map is quiet wherever there is no ink;</li>
+<li><b>Identity</b> gives the image back, <b>Blur</b> smears it. With padding <i>none</i> the map
+loses its border (28&nbsp;→&nbsp;26 for a 3×3 kernel); <i>same</i> adds zeros around the image and
+keeps 28×28;</li>
+<li><b>ReLU</b> keeps only the positive answers, <b>2×2 max-pool</b> the strongest of each block: half
+the size, and an edge moved by a pixel still shows.</li>
+</ul>
+<p>A CNN <i>learns</i> its kernels. This lesson loads the <b>mnist-cnn-seed</b> preset (16 and 32
+kernels of 3×3, the seed's 5,000 digits): press <b>Train</b>, then open <b>MNIST › Inside the
+CNN</b> to see the kernels its first layer learned and the maps they make of your digit.</p>
+"""
+
 LESSONS: tuple[Lesson, ...] = (
     Lesson("A1", "Linear regression with raw autograd", "linear-regression", "regression", PLAYGROUND, _A1, 100.0),
     Lesson("A2", "Perceptron on AND", "perceptron-and", "truth-table", PLAYGROUND, _A2, 100.0),
@@ -130,6 +154,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("A4", "Manual vs PyTorch", "xor-mlp", "compare", COMPARISON, _A4),
     Lesson("B", "Spiral", "spiral", "workspace", PLAYGROUND, _B, 30.0),
     Lesson("C", "MNIST", "mnist-mlp", "workspace", MNIST, _C),
+    Lesson("D", "Convolution, step by step", "mnist-cnn-seed", "convolution", CONVOLUTION, _D),
 )
 
 
@@ -141,4 +166,4 @@ def lesson(key: str) -> Lesson:
     raise KeyError(f"no lesson {key!r}; there are {', '.join(e.key for e in LESSONS)}")
 
 
-__all__ = ["Lesson", "LESSONS", "lesson", "PLAYGROUND", "COMPARISON", "MNIST"]
+__all__ = ["Lesson", "LESSONS", "lesson", "PLAYGROUND", "COMPARISON", "MNIST", "CONVOLUTION"]

@@ -98,6 +98,7 @@ class LessonController(QObject):
         self.comparison.hide()
         self.comparison.run_button.clicked.connect(self.toggle_comparison)
         self.comparison_index: int | None = None
+        self.tab_pages: dict[str, QWidget] = {}           # a lesson's own tab (lesson D), added when first opened
 
         # Both docks start hidden and join their tab groups once the window is on screen: tabifying
         # two groups before the first show leaves a stray copy of a tab bar painted mid-window (Qt 6.11).
@@ -257,6 +258,12 @@ class LessonController(QObject):
             if self.comparison_index is None or w.tabs.indexOf(self.comparison) < 0:
                 self.comparison_index = w.add_tab(COMPARISON, self.comparison)
             w.tabs.setCurrentWidget(self.comparison)
+            return
+        own = self.tab_pages.get(entry.tab)
+        if own is not None:
+            if w.tabs.indexOf(own) < 0:
+                w.add_tab(entry.tab, own)
+            w.tabs.setCurrentWidget(own)
             return
         page = w.mnist if entry.tab == MNIST else w.playground
         if w.tabs.indexOf(page) < 0:

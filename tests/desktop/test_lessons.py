@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from desktop.lessons import LESSONS
-from desktop.lessons.catalog import COMPARISON, PLAYGROUND
+from desktop.lessons.catalog import COMPARISON, CONVOLUTION, PLAYGROUND
 from desktop.lessons.views import gate_outputs, line_gradients
 from desktop.lessons.runner import running_threads
 from trainer.config import Experiment, LayerSpec, replace
@@ -37,10 +37,10 @@ def lessons(window, qtbot):
 # -- the menu and opening ----------------------------------------------------------------------
 def test_the_lessons_sit_above_the_presets_in_the_lessons_menu(window, lessons):
     texts = [a.text() for a in window.lessons_menu.actions()]
-    assert texts[:6] == ["A1  Linear regression with raw autograd", "A2  Perceptron on AND", "A3  XOR MLP",
-                         "A4  Manual vs PyTorch", "B  Spiral", "C  MNIST"]
-    assert texts[6] == "Presets" and window.lessons_menu.actions()[6].isSeparator()
-    assert texts[7:] == names()              # the window's preset entries are all still there
+    assert texts[:7] == ["A1  Linear regression with raw autograd", "A2  Perceptron on AND", "A3  XOR MLP",
+                         "A4  Manual vs PyTorch", "B  Spiral", "C  MNIST", "D  Convolution, step by step"]
+    assert texts[7] == "Presets" and window.lessons_menu.actions()[7].isSeparator()
+    assert texts[8:] == names()              # the window's preset entries are all still there
 
 
 @pytest.mark.parametrize("entry", LESSONS, ids=[e.key for e in LESSONS])
@@ -53,6 +53,8 @@ def test_each_lesson_loads_its_preset_opens_its_tab_and_shows_its_text(window, l
     tab = window.tabs.tabText(window.tabs.currentIndex())
     if entry.tab == COMPARISON:
         assert tab == COMPARISON and window.tabs.currentWidget() is lessons.comparison
+    elif entry.tab == CONVOLUTION:
+        assert tab == CONVOLUTION and window.tabs.currentWidget() is lessons.tab_pages[CONVOLUTION]
     elif entry.key == "C":
         has_mnist = any(window.tabs.tabText(i) == "MNIST" for i in range(window.tabs.count()))
         assert tab == ("MNIST" if has_mnist else PLAYGROUND)
