@@ -1,4 +1,4 @@
-"""The headless command line: `python -m trainer presets | run | export`."""
+"""The headless command line: `python -m trainer presets | run | export | grad`."""
 from __future__ import annotations
 
 import argparse
@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
+
+    p = sub.add_parser("grad", help="the value, gradients and autograd graph of an expression")
+    p.add_argument("expression", metavar="EXPR",
+                   help='e.g. "(w * x + b - y) ** 2"; one starting with "-" goes after "--"')
+    p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE[,NAME=VALUE...]",
+                   help="the values, e.g. w=2,x=[1,2] (every name given requires grad; repeatable)")
+    p.set_defaults(func=cmd_grad)
     for name in names():
         print(f"{name}\t{load_preset(name).description}")
     return 0
@@ -172,6 +179,33 @@ class _ProgressBar:
 
     def epoch(self, e: EpochEnd) -> None:
         width = 30
+def cmd_grad(args: argparse.Namespace) -> int:
+    """One JSON line: value, grads, graph. The text is parsed (never eval'd) before torch is imported."""
+    from .autograd.expression import ParseError, parse, parse_bindings
+    try:
+        parse(args.expression)
+    except ParseError as exc:
+        raise UsageError(f"EXPR {exc}") from None
+    values: dict[str, Any] = {}
+    for text in args.at:
+        try:
+            given = parse_bindings(text)
+        except ParseError as exc:
+            raise UsageError(f"--at {text[:40]!r} {exc}") from None
+        twice = sorted(set(given) & set(values))
+        if twice:
+            raise UsageError(f"--at: {', '.join(twice)} given twice")
+        values.update(given)
+    from .autograd.graph import BackwardError, gradients
+    try:
+        print(json.dumps(gradients(args.expression, values)))
+    except ParseError as exc:
+        raise UsageError(f"EXPR {exc}") from None
+    except BackwardError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
         filled = int(width * (e.epoch + 1) / max(self.total, 1))
         acc = f"  val acc {e.val_acc:.1f}%" if e.val_acc is not None else ""
         self._draw(f"[{'#' * filled}{'.' * (width - filled)}] {e.epoch + 1}/{self.total}  "
