@@ -95,4 +95,19 @@ class FileHost(Protocol):
     def show_loaded(self, exp: Experiment, fin: Finished, model: Any) -> None: ...
 
 
-__all__ = ["FileHost", "LessonHost", "WorkspaceHost"]
+@runtime_checkable
+class AutogradHost(Protocol):
+    """What desktop.lessons.autograd uses: the Lessons menu, the tabs, and the model to draw the graph of."""
+
+    tabs: QTabWidget
+    lessons_menu: QMenu
+
+    def window(self) -> QWidget: ...
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802
+    def add_tab(self, title: str, widget: QWidget) -> int: ...
+    def current_experiment(self) -> Experiment: ...
+    def trained(self) -> tuple[Experiment, Finished] | None: ...
+    def trained_model(self) -> Any: ...
+
+
+__all__ = ["AutogradHost", "FileHost", "LessonHost", "WorkspaceHost"]

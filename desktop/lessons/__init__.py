@@ -16,6 +16,8 @@ def install(window):
     for entry in LESSONS:   # a lesson starts at a speed its run can be watched at (the toolbar's Speed)
         controller.actions[entry.key].triggered.connect(
             lambda _=False, e=entry: controller.current is e and window.speed.set(e.speed))
+    from .autograd import install as install_autograd
+    controller.autograd = install_autograd(window)   # Lessons > Part I: autograd (its Autograd tab)
     return controller
 
 

@@ -37,15 +37,17 @@ def lessons(window, qtbot):
 # -- the menu and opening ----------------------------------------------------------------------
 def test_the_lessons_sit_above_the_presets_in_the_lessons_menu(window, lessons):
     texts = [a.text() for a in window.lessons_menu.actions()]
+    assert texts[:2] == ["Part I: autograd", ""]     # Part I of the seed first, then a separator
+    texts = texts[2:]
     assert texts[:7] == ["A1  Linear regression with raw autograd", "A2  Perceptron on AND", "A3  XOR MLP",
                          "A4  Manual vs PyTorch", "B  Spiral", "C  MNIST", "D  Convolution, step by step"]
-    assert texts[7] == "Presets" and window.lessons_menu.actions()[7].isSeparator()
+    assert texts[7] == "Presets" and window.lessons_menu.actions()[2 + 7].isSeparator()
     assert texts[8:] == names()              # the window's preset entries are all still there
 
 
 @pytest.mark.parametrize("entry", LESSONS, ids=[e.key for e in LESSONS])
 def test_each_lesson_loads_its_preset_opens_its_tab_and_shows_its_text(window, lessons, entry):
-    window.lessons_menu.actions()[[e.key for e in LESSONS].index(entry.key)].trigger()
+    window.lessons_menu.actions()[2 + [e.key for e in LESSONS].index(entry.key)].trigger()   # after Part I
     assert window.current_experiment() == load_preset(entry.preset)
     assert lessons.lesson_dock.isVisible() and not lessons.lesson_dock.visibleRegion().isEmpty()
     text = lessons.panel.plain_text()
