@@ -59,10 +59,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     p.add_argument("-o", "--output", required=True, help="the script to write")
     p.set_defaults(func=cmd_export)
-    return parser
-
-
-def cmd_presets(args: argparse.Namespace) -> int:
 
     p = sub.add_parser("grad", help="the value, gradients and autograd graph of an expression")
     p.add_argument("expression", metavar="EXPR",
@@ -70,6 +66,10 @@ def cmd_presets(args: argparse.Namespace) -> int:
     p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE[,NAME=VALUE...]",
                    help="the values, e.g. w=2,x=[1,2] (every name given requires grad; repeatable)")
     p.set_defaults(func=cmd_grad)
+    return parser
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
     for name in names():
         print(f"{name}\t{load_preset(name).description}")
     return 0
@@ -160,25 +160,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-class _ProgressBar:
-    """One line on stderr, redrawn at most 10 times a second."""
-
-    def __init__(self, enabled: bool):
-        import time
-        self.enabled, self.total, self.last, self.time = enabled, 0, 0.0, time.perf_counter
-        self.pending = ""
-
-    def start(self, total: int) -> None:
-        self.total = total
-
-    def data(self, e: DataProgress) -> None:
-        self._draw(f"{e.stage} {e.done}/{e.total or '?'}")
-
-    def batch(self, e: BatchProgress) -> None:
-        self._draw(f"epoch {e.epoch + 1}/{self.total}  batch {e.batch}/{e.n_batches}")
-
-    def epoch(self, e: EpochEnd) -> None:
-        width = 30
 def cmd_grad(args: argparse.Namespace) -> int:
     """One JSON line: value, grads, graph. The text is parsed (never eval'd) before torch is imported."""
     from .autograd.expression import ParseError, parse, parse_bindings
@@ -206,6 +187,25 @@ def cmd_grad(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressBar:
+    """One line on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self, enabled: bool):
+        import time
+        self.enabled, self.total, self.last, self.time = enabled, 0, 0.0, time.perf_counter
+        self.pending = ""
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def data(self, e: DataProgress) -> None:
+        self._draw(f"{e.stage} {e.done}/{e.total or '?'}")
+
+    def batch(self, e: BatchProgress) -> None:
+        self._draw(f"epoch {e.epoch + 1}/{self.total}  batch {e.batch}/{e.n_batches}")
+
+    def epoch(self, e: EpochEnd) -> None:
+        width = 30
         filled = int(width * (e.epoch + 1) / max(self.total, 1))
         acc = f"  val acc {e.val_acc:.1f}%" if e.val_acc is not None else ""
         self._draw(f"[{'#' * filled}{'.' * (width - filled)}] {e.epoch + 1}/{self.total}  "
