@@ -61,6 +61,7 @@ class ExperimentForm:
         """
         for panel in self.panels:
             panel.clear_error()
+        self.architecture.show_shapes(self.dataset.spec())   # also while a shape is impossible
         try:
             exp = self.experiment()
             if exp.train.device == "cuda" and cuda is False:

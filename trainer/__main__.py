@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     p.add_argument("-o", "--output", required=True, help="the script to write")
     p.set_defaults(func=cmd_export)
+    p.add_argument("--ddp", action="store_true",
+                   help="a script for torchrun: DistributedDataParallel over several processes or machines")
+    _data_file_options(p)
 
     p = sub.add_parser("grad", help="the value, gradients and autograd graph of an expression")
     p.add_argument("expression", metavar="EXPR",
@@ -153,7 +156,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import ExportError, write_script
     exp = experiment_from_args(args)
     try:
-        path = write_script(exp, args.output)
+        path = write_script(exp, args.output, ddp=args.ddp)
     except ExportError as exc:  # a bad -o: one line, and no torch import on the way out
         raise UsageError(str(exc)) from None
     print(f"wrote {path}", file=sys.stderr)

@@ -223,8 +223,13 @@ def digit_model(source: Any) -> DigitModel:
     else:
         raise ValueError("model: expected a checkpoint or a (model, (mean, std)) pair, "
                          f"got {type(source).__name__}")
-    first = next((m for m in found.model.modules() if isinstance(m, nn.Linear)), None)
-    if first is None or first.in_features != SIZE * SIZE:
+    # An MLP's first Linear reads the 784 pixels; a CNN starts by viewing them as a 1x28x28 image
+    # (models.build_model's Unflatten).
+    first = next((m for m in found.model.modules() if isinstance(m, (nn.Linear, nn.Unflatten))), None)
+    if isinstance(first, nn.Unflatten):
+        if tuple(first.unflattened_size) != (1, SIZE, SIZE):
+            raise ValueError(f"model: this model reads {first.unflattened_size} images, not a 28x28 digit")
+    elif first is None or first.in_features != SIZE * SIZE:
         takes = "no inputs" if first is None else \
             f"{first.in_features} input{'' if first.in_features == 1 else 's'}"
         raise ValueError(f"model: this model takes {takes}, not a 28x28 digit; train or load an MNIST model")

@@ -116,6 +116,10 @@ def prefetch_masks(model: nn.Sequential, input_dim: int, rows_per_batch: list[in
     rows_per_batch: the row count of each training batch of an epoch, in order; the training
     forwards must then come as the loop makes them, epoch after epoch, batch after batch.
     """
+    if any(isinstance(module, nn.Unflatten) for module in model):
+        # A CNN (models.build_model starts it with Unflatten): its masks would have its maps' shapes,
+        # and its convolutions, not the masks, dominate a step; nn.Dropout draws the same numbers in line.
+        return None
     drawing = []   # (index in the model, width of its input, keep probability)
     width = input_dim
     for i, module in enumerate(model):

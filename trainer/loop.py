@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from . import metrics
-from .config import ONE_THREAD_BELOW, Experiment, experiment_param_count, resolved_loss
+from .config import ONE_THREAD_BELOW, Experiment, resolved_loss
 from .control import Control
 from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
@@ -32,6 +32,7 @@ from .plane import Plane, diagram_weights, extent_of
 
 
 class TrainingError(RuntimeError):
+from .shapes import experiment_work
     """Training cannot go on for a reason the user can act on; the message says which."""
 
 
@@ -96,7 +97,7 @@ def _load_with_progress(experiment: Experiment, allow_download: bool) -> Iterato
 def _threads_for(experiment: Experiment, splits: Splits, device: torch.device):
     """One intra-op thread for tiny models: thread hand-offs cost more than they save there."""
     before = torch.get_num_threads()
-    model_size = experiment_param_count(experiment) if device.type == "cpu" else 0
+    model_size = experiment_work(experiment) if device.type == "cpu" else 0
     rows = experiment.train.batch_size or len(splits.x_train)
     if device.type == "cpu" and model_size * rows < ONE_THREAD_BELOW:
         torch.set_num_threads(1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import OPTIMIZER_TABLE, Experiment, LayerSpec, input_dim, output_units, resolved_loss
+from .config import OPTIMIZER_TABLE, Experiment, LayerSpec, input_shape, output_units, resolved_loss
+from .shape_walk import padding_of, stride_of, walk
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -17,16 +18,26 @@ _ACTIVATIONS = {
 
 
 def build_model(exp: Experiment) -> nn.Sequential:
-    """The layers in order; binary tasks end in Sigmoid (BCELoss, as the seed), others in logits."""
-    width = input_dim(exp.data)
-    modules: list[nn.Module] = []
-    for layer in exp.model.layers:
-        module, width = _module(layer, width)
-        modules.append(module)
-    modules.append(nn.Linear(width, output_units(exp)))
+    """The layers in order; binary tasks end in Sigmoid (BCELoss, as the seed), others in logits.
+
+    A CNN starts with nn.Unflatten: the data stay rows of 784 pixels everywhere (splits, galleries,
+    the pad, checkpoints), and the model views each row as the 1x28x28 image, without a copy. Its
+    layer i is then module i + layer_offset(exp).
+    """
+    layers = exp.model.layers
+    first = input_shape(exp.data, layers)
+    # What each layer sees: the input, then the layer before's output (validate() ruled out errors).
+    seen = [first] + [s.out_shape for s in walk(first, layers, output_units(exp))]
+    modules: list[nn.Module] = [nn.Unflatten(1, first)] if len(first) == 3 else []
+    modules += [_module(layer, shape) for layer, shape in zip(layers, seen)]
+    modules.append(nn.Linear(seen[len(layers)][0], output_units(exp)))
     if resolved_loss(exp) == "bce":
         modules.append(nn.Sigmoid())
     model = nn.Sequential(*modules)
+    if len(first) == 3:
+        # oneDNN's convolutions run fastest on channels-last maps: measured on this project's 2-core
+        # machine, one thread, mnist-cnn's step 20.0 -> 12.6 ms of CPU per batch of 64 (issue 15).
+        model = model.to(memory_format=torch.channels_last)
     if exp.model.init == "zeros":
         with torch.no_grad():
             for p in model.parameters():
@@ -47,15 +58,32 @@ def model_from_state(exp: Experiment, state: dict) -> nn.Sequential:
     return model.eval()
 
 
-def _module(layer: LayerSpec, width: int) -> tuple[nn.Module, int]:
+def layer_offset(exp: Experiment) -> int:
+    """Index in build_model(exp) of the module of model.layers[0]: 1 after a CNN's Unflatten, else 0."""
+    return 1 if len(input_shape(exp.data, exp.model.layers)) == 3 else 0
+
+
+def _module(layer: LayerSpec, shape: tuple[int, ...]) -> nn.Module:
+    """The layer's module, given the shape of its input."""
     if layer.kind == "linear":
-        return nn.Linear(width, layer.units), layer.units
+        return nn.Linear(shape[0], layer.units)
     if layer.kind == "activation":
-        return _ACTIVATIONS[layer.fn](), width
+        return _ACTIVATIONS[layer.fn]()
     if layer.kind == "dropout":
-        return nn.Dropout(layer.p), width
+        return nn.Dropout(layer.p)
     if layer.kind == "batchnorm":
-        return nn.BatchNorm1d(width), width
+        return nn.BatchNorm1d(shape[0])
+    if layer.kind == "batchnorm2d":
+        return nn.BatchNorm2d(shape[0])
+    if layer.kind == "flatten":
+        return nn.Flatten()
+    k, s, p = layer.kernel, stride_of(layer), padding_of(layer)
+    if layer.kind == "conv2d":
+        return nn.Conv2d(shape[0], layer.channels, k, stride=s, padding=p)
+    if layer.kind == "maxpool2d":
+        return nn.MaxPool2d(k, stride=s, padding=p)
+    if layer.kind == "avgpool2d":
+        return nn.AvgPool2d(k, stride=s, padding=p)
     raise ValueError(f"unknown layer kind {layer.kind!r}")  # validate() rules this out
 
 

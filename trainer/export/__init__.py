@@ -20,6 +20,7 @@ from pathlib import Path
 from ..atomic import atomic_write
 from ..config import Experiment
 from .data import _data
+from .ddp import render_ddp_script
 from .evaluation import _evaluation, _summary
 from .head import _header, _imports, _settings
 from .model import _model
@@ -31,18 +32,21 @@ class ExportError(OSError):
     """The script could not be written; the message names the file."""
 
 
-def render_script(experiment: Experiment) -> str:
-    """The whole script as text; pure and cheap, so a panel can call it on every change."""
+def render_script(experiment: Experiment, ddp: bool = False) -> str:
+    """The whole script as text; pure and cheap, so a panel can call it on every change.
+    ddp: the torchrun (DistributedDataParallel) script instead (export/ddp.py)."""
     plan = _plan(experiment)
+    if ddp:
+        return render_ddp_script(plan)
     parts = [_header(plan), _imports(plan), _settings(plan), _data(plan), _model(plan),
              _training(plan), _evaluation(plan), _summary(plan)]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
-def write_script(experiment: Experiment, path: str | os.PathLike[str]) -> Path:
-    """Write the script atomically (atomic.atomic_write) and return its path."""
+def write_script(experiment: Experiment, path: str | os.PathLike[str], ddp: bool = False) -> Path:
+    """Write the script (the torchrun one when ddp) atomically (atomic.atomic_write) and return its path."""
     target = Path(path).expanduser()
-    text = render_script(experiment)
+    text = render_script(experiment, ddp)
     if target.is_dir():
         raise ExportError(f"{target}: is a folder; give a file name such as {target / 'train.py'}")
     folder = target.parent

@@ -13,12 +13,20 @@ _ACTIVATIONS = {"relu": "nn.ReLU()", "leaky_relu": "nn.LeakyReLU()", "tanh": "nn
 
 def _model(plan: _Plan) -> str:
     exp = plan.exp
-    width = input_dim(exp.data)
+    first = input_shape(exp.data, exp.model.layers)
+    shapes = walk(first, exp.model.layers, output_units(exp))
+    seen = [first] + [s.out_shape for s in shapes]   # what each layer gets
     lines = []
-    for layer in exp.model.layers:
-        text, width = _layer(layer, width)
+    if len(first) == 3:
+        lines.append(f"nn.Unflatten(1, {first}),   # each row of 784 pixels seen as a "
+                     f"{format_shape(first)} image (channels, height, width)")
+    for layer, shape, out in zip(exp.model.layers, seen, shapes):
+        text = _layer(layer, shape)
+        if len(first) == 3 and layer.kind in ("conv2d", "maxpool2d", "avgpool2d", "flatten"):
+            text += f"   # -> {format_shape(out.out_shape)}"
         lines.append(text)
     out_units = output_units(exp)
+    width = seen[len(exp.model.layers)][0]
     if plan.loss == "bce":
         lines += [f"nn.Linear({width}, 1),   # the head: one output ...",
                   "nn.Sigmoid(),   # ... squashed to the probability of class 1, for BCELoss"]
@@ -59,7 +67,7 @@ def _model(plan: _Plan) -> str:
         torch.manual_seed(SEED)   # $seeded from this seed
         model = nn.Sequential(
         $layers
-        )$zeros
+        )$zeros$channels_last
         model = model.to(DEVICE)
         print(model)
         print(f"Parameters: {sum(p.numel() for p in model.parameters())}")
@@ -67,14 +75,33 @@ def _model(plan: _Plan) -> str:
         criterion = $criterion
         ${decay}${fused}optimizer = torch.optim.$opt(model.parameters(), $args)""",
                  layers=layers, zeros=zeros, criterion=criterion, opt=kind.torch_class,
-                 args=", ".join(args), decay=decay, fused=fused, seeded=seeded)
+                 args=", ".join(args), decay=decay, fused=fused, seeded=seeded,
+                 channels_last=_CHANNELS_LAST if len(first) == 3 else "")
 
 
-def _layer(layer: LayerSpec, width: int) -> tuple[str, int]:
+# The app's models.build_model does the same for a CNN: the same kernels, so the same numbers.
+_CHANNELS_LAST = """
+# Convolutions run fastest with the channels as the last, contiguous dimension ("channels last").
+model = model.to(memory_format=torch.channels_last)"""
+
+
+def _layer(layer: LayerSpec, shape: tuple[int, ...]) -> str:
+    """The layer's constructor, as trainer.models._module builds it, given its input's shape."""
     if layer.kind == "linear":
-        return f"nn.Linear({width}, {layer.units}),", layer.units
+        return f"nn.Linear({shape[0]}, {layer.units}),"
     if layer.kind == "activation":
-        return f"{_ACTIVATIONS[layer.fn]},", width
+        return f"{_ACTIVATIONS[layer.fn]},"
     if layer.kind == "dropout":
-        return f"nn.Dropout({_num(layer.p)}),", width
-    return f"nn.BatchNorm1d({width}),", width   # batchnorm; validate() allows no other kind
+        return f"nn.Dropout({_num(layer.p)}),"
+    if layer.kind == "batchnorm":
+        return f"nn.BatchNorm1d({shape[0]}),"
+    if layer.kind == "batchnorm2d":
+        return f"nn.BatchNorm2d({shape[0]}),"
+    if layer.kind == "flatten":
+        return "nn.Flatten(),"
+    k, s, p = layer.kernel, stride_of(layer), padding_of(layer)
+    extra = (f", stride={s}" if s != (1 if layer.kind == "conv2d" else k) else "") + (f", padding={p}" if p else "")
+    if layer.kind == "conv2d":
+        return f"nn.Conv2d({shape[0]}, {layer.channels}, kernel_size={k}{extra}),"
+    pool = "MaxPool2d" if layer.kind == "maxpool2d" else "AvgPool2d"
+    return f"nn.{pool}({k}{extra}),"   # validate() allows no other kind

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from string import Template
 from textwrap import dedent
 
-from ..config import ONE_THREAD_BELOW, Experiment, experiment_param_count, resolved_loss, task_of
+from ..config import ONE_THREAD_BELOW, Experiment, resolved_loss, task_of
 from ..data import GATES
 from ..mnist import SUBSETS as MNIST_SUBSETS
+from ..shapes import experiment_work
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class _Plan:
     loss: str            # bce | cross_entropy | mse
     n_train: int         # training rows, extra points included
     batch: int           # 0 = one full batch per epoch
-    params: int
+    work: int            # shapes.experiment_work: decides the thread count as the app does
 
     @property
     def classes_as_index(self) -> bool:
@@ -29,7 +30,7 @@ class _Plan:
 def _plan(exp: Experiment) -> _Plan:
     n_train = _train_rows(exp)
     batch = exp.train.batch_size if 0 < exp.train.batch_size < n_train else 0
-    return _Plan(exp, task_of(exp.data), resolved_loss(exp), n_train, batch, experiment_param_count(exp))
+    return _Plan(exp, task_of(exp.data), resolved_loss(exp), n_train, batch, experiment_work(exp))
 
 
 def _train_rows(exp: Experiment) -> int:
@@ -49,7 +50,7 @@ def _train_rows(exp: Experiment) -> int:
 
 def _one_thread(plan: _Plan) -> bool:
     rows = plan.exp.train.batch_size or plan.n_train
-    return plan.exp.train.device != "cuda" and plan.params * rows < ONE_THREAD_BELOW
+    return plan.exp.train.device != "cuda" and plan.work * rows < ONE_THREAD_BELOW
 
 
 def _has(plan: _Plan, kind: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..config import ConfigError, Experiment
 
 ORDER = ("linear-regression", "perceptron-and", "xor-mlp", "spiral", "mnist-mlp",
-         "mnist-small", "mnist-medium", "mnist-deep", "mnist-mlp-full")
+         "mnist-small", "mnist-medium", "mnist-deep", "mnist-mlp-full", "mnist-cnn-seed", "mnist-cnn")
 
 
 def names() -> list[str]:
