@@ -95,11 +95,15 @@ def trained_pad(window):
     """The window's pad, shown, with the mnist-mlp lesson trained in the window."""
     fin = gui.train_in_window(window, load_preset("mnist-mlp"))
     window.tabs.setCurrentWidget(window.mnist)
-    window.mnist.tabs.setCurrentWidget(window.mnist.pad)
+    pad, tabs = window.mnist.pad, window.mnist.tabs
+    for i in range(tabs.count()):            # the "Draw" page: the pad itself or a page holding it
+        if tabs.widget(i) is pad or tabs.widget(i).isAncestorOf(pad):
+            tabs.setCurrentIndex(i)
+    # The MNIST tab hands the window's trained model to the pad when it is shown (a busy machine: seconds).
+    if not gui.spin_until(lambda: pad.has_model() and pad.canvas.isVisible(), 30):
+        raise BenchError(f"after training mnist-mlp the pad has {'a' if pad.has_model() else 'no'} model and is "
+                         f"{'' if pad.canvas.isVisible() else 'not '}shown")
     gui.spin(0.3)
-    pad = window.mnist.pad
-    if not pad.has_model() or not pad.canvas.isVisible():
-        raise BenchError("the pad has no trained model or is not shown")
     return pad, float(fin.metrics["test_accuracy"])
 
 
