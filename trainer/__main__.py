@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="change one setting, e.g. optim.lr=0.1 (repeatable)")
     p.add_argument("--data-root", help="folder holding MNIST/raw")
+    _data_file_options(p)
     p.add_argument("--out", help="save the trained model (checkpoint) in this folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
@@ -58,10 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", metavar="NAME|FILE.json")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     p.add_argument("-o", "--output", required=True, help="the script to write")
-    p.set_defaults(func=cmd_export)
     p.add_argument("--ddp", action="store_true",
                    help="a script for torchrun: DistributedDataParallel over several processes or machines")
     _data_file_options(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("grad", help="the value, gradients and autograd graph of an expression")
     p.add_argument("expression", metavar="EXPR",
@@ -78,6 +79,12 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_file_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-file", metavar="PATH.csv", help="train on this CSV / TSV file (trainer/tabular)")
+    p.add_argument("--target", metavar="COLUMN", help="the column to predict (default: the last)")
+    p.add_argument("--drop-bad-rows", action="store_true", help="drop rows with empty, NaN or inf cells")
+
+
 def experiment_from_args(args: argparse.Namespace) -> Experiment:
     exp = load_experiment(args.experiment)
     overrides = dict(parse_override(text) for text in args.overrides)
@@ -85,6 +92,12 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
         exp = exp.with_overrides(overrides)
     if getattr(args, "data_root", None):
         exp = replace(exp, data=replace(exp.data, root=args.data_root))
+    if getattr(args, "data_file", None):
+        from .tabular.datasets import spec_for_file
+        exp = replace(exp, data=spec_for_file(args.data_file, args.target, base=exp.data,
+                                              drop_bad_rows=args.drop_bad_rows))
+    elif getattr(args, "target", None) or getattr(args, "drop_bad_rows", False):
+        raise UsageError("--target and --drop-bad-rows need --data-file")
     return exp
 
 
@@ -104,6 +117,9 @@ def summary(exp: Experiment, finished: Finished) -> dict[str, Any]:
         out["test_accuracy"] = round(m["test_accuracy"], 4)
     else:
         out["test_mse"] = m["test_mse"]
+        for key in ("test_rmse", "test_r2"):   # regression, in the target's own units
+            if key in m:
+                out[key] = m[key]
     for key in ("w", "b"):
         if key in finished.extra:
             out[key] = finished.extra[key]

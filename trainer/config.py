@@ -15,9 +15,10 @@ from typing import Any
 from . import shape_walk
 
 SCHEMA = 1
+from .tabular.catalog import CSV, MAX_CLASSES, REAL_DATASETS, TASKS as TABULAR_TASKS
 
 DATASETS = ("linear", "and", "or", "xor", "spiral", "circles", "moons", "blobs",
-            "two-spirals", "mnist")
+            "two-spirals", "mnist", *REAL_DATASETS, CSV)
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "identity")
 LAYER_KINDS = ("linear", "activation", "dropout", "batchnorm",
                "conv2d", "maxpool2d", "avgpool2d", "flatten", "batchnorm2d")
@@ -66,6 +67,20 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DataSpec:
+@dataclass(frozen=True)
+class CsvSpec:
+    """data.csv: the user's own file, how it is read and what is learnt from it (trainer/tabular/)."""
+    path: str = ""
+    sha256: str = ""              # of the file when it was imported; "" = not checked
+    separator: str = ","
+    decimal: str = "."
+    header: bool = True
+    target: str = ""              # the column the model predicts
+    task: str = "classification"  # classification | regression
+    class_names: tuple[str, ...] = ()   # classification: class i's label as the file writes it
+    drop_bad_rows: bool = False   # rows with an empty, NaN or infinite cell are dropped instead of refused
+
+
     name: str = "spiral"
     n_samples: int = 450          # total points of a generated dataset
     noise: float = 0.25
@@ -79,6 +94,11 @@ class DataSpec:
     extra_points: tuple[tuple[float, float, int], ...] = ()  # points the user clicked in
 
 
+    # Tabular data (scikit-learn's sets, data.name "csv"): standardise each feature (and a regression
+    # target) with the training split's mean and std; the feature columns, () = all of a real dataset's.
+    standardize: bool = True
+    features: tuple[str, ...] = ()
+    csv: CsvSpec | None = None    # data.name "csv" only
 @dataclass(frozen=True)
 class LayerSpec:
     kind: str = "linear"
@@ -135,6 +155,9 @@ class Experiment:
         out["model"]["layers"] = [
             {k: v for k, v in layer.items() if v is not None} for layer in out["model"]["layers"]
         ]
+        out["data"]["features"] = list(self.data.features)
+        if self.data.csv is not None:
+            out["data"]["csv"]["class_names"] = list(self.data.csv.class_names)
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -291,18 +314,28 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
 
 def task_of(data: DataSpec) -> str:
     """'regression', 'binary' or 'multiclass' for a dataset."""
-    if data.name == "linear":
+    if data.name == "linear" or _tabular_task(data) == "regression":
         return "regression"
     return "binary" if n_classes(data) == 2 else "multiclass"
 
 
 def n_classes(data: DataSpec) -> int:
     """Number of classes (1 for regression)."""
-    if data.name == "linear":
+    if data.name == "linear" or _tabular_task(data) == "regression":
+def _tabular_task(data: DataSpec) -> str | None:
+    if data.name in REAL_DATASETS:
+        return REAL_DATASETS[data.name].task
+    return data.csv.task if data.name == CSV and data.csv is not None else None
+
+
         return 1
     if data.name == "mnist":
         return 10
     if data.name in ("spiral", "blobs"):
+    if data.name in REAL_DATASETS:
+        return len(REAL_DATASETS[data.name].class_names)
+    if data.name == CSV:
+        return len(data.csv.class_names) if data.csv is not None else 2
         return data.classes
     return 2
 
@@ -311,6 +344,10 @@ def input_dim(data: DataSpec) -> int:
     return {"linear": 1, "mnist": 784}.get(data.name, 2)
 
 
+    if data.features or data.name == CSV:
+        return len(data.features)
+    if data.name in REAL_DATASETS:
+        return REAL_DATASETS[data.name].n_features
 def input_shape(data: DataSpec, layers: tuple[LayerSpec, ...]) -> tuple[int, ...]:
     """What the first layer sees: MNIST's 1x28x28 image for a network that starts with image layers
     (conv2d, pools, flatten, ...), else the flat features (MLPs: 784 pixels)."""
@@ -357,6 +394,39 @@ def _finite(value: float, path: str) -> None:
 def validate(exp: Experiment) -> None:
     """Raise ConfigError naming the first field that is out of range."""
     d, m, o, t = exp.data, exp.model, exp.optim, exp.train
+def _validate_tabular(d: DataSpec) -> None:
+    """Tabular data: features named once each; a CSV file's settings complete and coherent."""
+    tabular = d.name in REAL_DATASETS or d.name == CSV
+    _check(tabular or not d.features, "data.features", f"only tabular data has feature columns, not {d.name}")
+    _check(d.name == CSV or d.csv is None, "data.csv", f"only data.name csv reads a file, not {d.name}")
+    _check(not (tabular and d.extra_points), "data.extra_points", f"points cannot be added to {d.name}")
+    _check(len(set(d.features)) == len(d.features), "data.features", "a column is named twice")
+    if d.name in REAL_DATASETS:
+        _check(len(d.features) <= REAL_DATASETS[d.name].n_features, "data.features",
+               f"{d.name} has {REAL_DATASETS[d.name].n_features} features, got {len(d.features)}")
+    if d.name != CSV:
+        return
+    c = d.csv
+    _check(c is not None, "data.csv", "missing: the file to read")
+    _check(c.path != "", "data.csv.path", "missing")
+    _check(c.sha256 == "" or (len(c.sha256) == 64 and all(ch in "0123456789abcdef" for ch in c.sha256)),
+           "data.csv.sha256", "must be 64 lower-case hex digits or empty")
+    _check(len(c.separator) == 1 and c.separator not in '"\r\n', "data.csv.separator",
+           f"must be one character, got {_show(c.separator)}")
+    _check(c.decimal in (".", ","), "data.csv.decimal", f"must be '.' or ',', got {_show(c.decimal)}")
+    _check(c.decimal != c.separator, "data.csv.decimal", "cannot be the separator too")
+    _check(c.target != "", "data.csv.target", "missing: the column to predict")
+    _check(len(d.features) > 0, "data.features", "missing: at least one feature column")
+    _check(c.target not in d.features, "data.features", f"the target {_show(c.target)} cannot also be a feature")
+    _choice(c.task, TABULAR_TASKS, "data.csv.task")
+    if c.task == "regression":
+        _check(not c.class_names, "data.csv.class_names", "a regression has no classes")
+    else:
+        _check(2 <= len(c.class_names) <= MAX_CLASSES, "data.csv.class_names",
+               f"a classification needs 2 to {MAX_CLASSES} classes, got {len(c.class_names)}")
+        _check(len(set(c.class_names)) == len(c.class_names), "data.csv.class_names", "a class is named twice")
+
+
     for name, obj, cls in (("data", d, DataSpec), ("model", m, ModelSpec),
                            ("optim", o, OptimSpec), ("train", t, TrainSpec)):
         _check(isinstance(obj, cls), name, f"must be a {cls.__name__}")
@@ -378,6 +448,7 @@ def validate(exp: Experiment) -> None:
     for i, (x, y, label) in enumerate(d.extra_points):
         _check(math.isfinite(x) and math.isfinite(y), f"data.extra_points[{i}]", "coordinates must be finite")
         _check(0 <= label < n_classes(d) or d.name == "linear", f"data.extra_points[{i}]",
+    _validate_tabular(d)
                f"class {label} does not exist; the dataset has {n_classes(d)}")
 
     for i, layer in enumerate(m.layers):
@@ -464,7 +535,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     return path.strip(), parsed
 
 
-__all__ = ["ConfigError", "DataSpec", "LayerSpec", "ModelSpec", "OptimSpec", "TrainSpec",
+__all__ = ["ConfigError", "CsvSpec", "DataSpec", "LayerSpec", "ModelSpec", "OptimSpec", "TrainSpec",
            "Experiment", "SCHEMA", "OptimizerKind", "OPTIMIZER_TABLE", "OPTIMIZERS", "validate", "task_of",
            "n_classes", "input_dim", "input_shape", "MNIST_IMAGE",
            "resolved_loss", "output_units", "experiment_param_count", "ONE_THREAD_BELOW", "parse_override", "replace"]

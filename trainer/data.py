@@ -3,7 +3,8 @@
 The seed's generators (linear, AND/OR/XOR, the 3-arm spiral) are written as the
 seed writes them, so the same seed gives the same points. The playground shapes
 (circles, moons, blobs, two-spirals) follow the same shuffle-then-split recipe.
-MNIST lives in `trainer.mnist`; `Splits` in `trainer.splits` (both modules use it).
+MNIST lives in `trainer.mnist`; `Splits` in `trainer.splits` (both modules use it); tables of numbers
+(scikit-learn's real datasets, the user's CSV files) in `trainer.tabular`.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from .config import DataSpec, input_dim, n_classes, task_of
 from .mnist import load_mnist
 from .splits import Progress, Splits
+from .tabular.catalog import TABULAR
 
 GATES = {
     "and": [0, 0, 0, 1],
@@ -26,6 +28,9 @@ def load(spec: DataSpec, progress: Progress | None = None, allow_download: bool 
     """The dataset a spec names, split; MNIST may download or extract (reported through progress)."""
     if spec.name == "mnist":
         return load_mnist(spec, progress=progress, allow_download=allow_download)
+    if spec.name in TABULAR:   # scikit-learn's sets and the user's files
+        from .tabular.datasets import load_tabular
+        return load_tabular(spec)
     if spec.name == "linear":
         x, y = linear(spec.seed, spec.n_samples, spec.noise)
         return _with_extra(spec, _split_or_all(spec, x[:, None], y))

@@ -390,3 +390,4 @@ def run_to_end(experiment: Experiment, control: Control | None = None, pacing: P
     if finished is None:
         raise TrainingError("training ended before it started (stopped while loading)")
     return finished
+            out.update(metrics.regression(outputs[:, 0].cpu().numpy(), self.splits.y_test, self.splits.target_scale))

@@ -28,10 +28,34 @@ class Splits:
     input_dim: int
     norm: tuple[float, float] = (0.0, 1.0)   # (mean, std) the inputs were normalised with
     note: str = ""                           # e.g. "val = train" for the 4-point truth tables
+    # Tabular data (trainer/tabular/): what the columns and classes are called, and how the
+    # numbers were standardised (from the training split only); None = as in the file.
+    feature_names: tuple[str, ...] = ()
+    class_names: tuple[str, ...] = ()        # class i is class_names[i]
+    feature_scale: tuple[np.ndarray, np.ndarray] | None = None   # per-feature (mean, std), float64
+    target_scale: tuple[float, float] | None = None             # regression target (mean, std)
+    test_rows: np.ndarray | None = None      # where each test row came from: the file's line, or the
+                                             # dataset's row number (0-based) for scikit-learn's sets
 
     @property
     def sizes(self) -> tuple[int, int, int]:
         return len(self.x_train), len(self.x_val), len(self.x_test)
+
+    def unscale_x(self, x: np.ndarray) -> np.ndarray:
+        """Standardised inputs (N, D) back in the file's units (float64)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.feature_scale is None:
+            return x
+        mean, std = self.feature_scale
+        return x * std + mean
+
+    def unscale_y(self, y: np.ndarray) -> np.ndarray:
+        """Standardised regression targets or predictions back in the file's units (float64)."""
+        y = np.asarray(y, dtype=np.float64)
+        if self.target_scale is None:
+            return y
+        mean, std = self.target_scale
+        return y * std + mean
 
 
 __all__ = ["Progress", "Splits"]

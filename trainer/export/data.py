@@ -5,7 +5,9 @@ from textwrap import dedent
 
 from ..data import GATES
 from ..mnist import MEAN as MNIST_MEAN, STD as MNIST_STD, SUBSETS as MNIST_SUBSETS, resolve_root
+from ..tabular.catalog import TABULAR
 from .plan import _Plan, _fill, _num
+from .tabular import data_tabular
 
 
 GATE_TITLES = {"and": "AND", "or": "OR", "xor": "XOR"}
@@ -18,6 +20,8 @@ def _data(plan: _Plan) -> str:
     name = plan.exp.data.name
     if name == "mnist":
         body = _data_mnist(plan)
+    elif name in TABULAR:
+        body = data_tabular(plan, _labels(plan, "y_np[{}]"), _label_comment(plan))
     elif name in GATES:
         body = _data_gate(plan)
     elif name == "linear":

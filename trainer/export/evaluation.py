@@ -6,6 +6,7 @@ from textwrap import dedent
 
 from ..config import Experiment
 from .plan import _Plan, _fill
+from .tabular import target_scaled
 
 
 def _evaluation(plan: _Plan) -> str:
@@ -14,9 +15,9 @@ def _evaluation(plan: _Plan) -> str:
     else:
         loss = "test_loss = criterion(test_out, y_test).item()"
     if plan.task == "regression":
-        tail = 'print(f"Test MSE: {test_loss:.4f}")'
+        tail = _regression_figures(plan) + '\nprint(f"Test MSE: {test_mse:.4f}, RMSE: {test_rmse:.4f}, R^2: {test_r2:.3f}")'
         if not plan.exp.model.layers:
-            tail = dedent("""\
+            tail = _regression_figures(plan) + "\n" + dedent("""\
                 w, b = model[0].weight.item(), model[0].bias.item()
                 print(f"Learned: y = {w:.3f}x + {b:.3f}")
                 print("True:    y = 2.000x + 1.000")
@@ -40,6 +41,23 @@ def _evaluation(plan: _Plan) -> str:
         $tail""", loss=loss, predict=predict, tail=tail)
 
 
+def _regression_figures(plan: _Plan) -> str:
+    """test_mse, test_rmse and test_r2 in the target's own units, as trainer.metrics.regression gives them."""
+    scaled = target_scaled(plan.exp)
+    return dedent("""\
+        # In the target's own units: the root mean squared error, and R^2 (1 = perfect,
+        # 0 = no better than always predicting the mean).
+        pred = test_out[:, 0].cpu().numpy().astype(np.float64)
+        actual = y_test[:, 0].cpu().numpy().astype(np.float64)""") + ("""
+pred, actual = pred * y_std + y_mean, actual * y_std + y_mean   # undo the target's standardisation"""
+                                                                    if scaled else "") + dedent(f"""
+        err = pred - actual
+        test_mse = {"float(np.mean(err ** 2))" if scaled else "test_loss"}
+        test_rmse = math.sqrt(float(np.mean(err ** 2)))
+        spread = float(np.sum((actual - np.mean(actual)) ** 2))
+        test_r2 = 1.0 - float(np.sum(err ** 2)) / spread if spread > 0 else math.nan""")
+
+
 def _summary(plan: _Plan) -> str:
     lines = [f'    "preset": {_title_key(plan.exp)},',
              '    "reason": reason,',
@@ -49,7 +67,7 @@ def _summary(plan: _Plan) -> str:
              '    "final_train_loss": train_losses[-1] if train_losses else None,',
              '    "best_val_loss": best_val_loss,']
     if plan.task == "regression":
-        lines.append('    "test_mse": test_loss,')
+        lines += ['    "test_mse": test_mse,', '    "test_rmse": test_rmse,', '    "test_r2": test_r2,']
         if not plan.exp.model.layers:
             lines += ['    "w": w,', '    "b": b,']
     else:

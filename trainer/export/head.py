@@ -1,6 +1,8 @@
 """The script's opening: its docstring, its imports and the settings block (seed, device, threads)."""
 from __future__ import annotations
 
+from ..tabular.catalog import TABULAR
+from .tabular import tabular_imports, tabular_needs
 from .plan import _Plan, _one_thread, _has, _fill, _docstring_safe, _title
 
 
@@ -12,6 +14,8 @@ def _header(plan: _Plan) -> str:
     return _fill('''\
         """$title: exported from Neural Playground as a standalone PyTorch script.
         $description
+    if exp.data.name in TABULAR:
+        needs, usage = tabular_needs(exp)
         Run it with:  $usage
         It needs only $needs. On the CPU it repeats the app's run exactly: the
         same seed, the same random draws in the same order, the same epochs. Its last
@@ -26,8 +30,12 @@ def _imports(plan: _Plan) -> str:
         stdlib += ["sys"]
     if plan.exp.data.name == "mnist":
         stdlib += ["os"]
-    lines = [f"import {name}" for name in sorted(stdlib)]
-    lines += ["", "import numpy as np", "import torch", "from torch import nn"]
+    third = []
+    if plan.exp.data.name in TABULAR:
+        more, third = tabular_imports(plan.exp)
+        stdlib += more
+    lines = [f"import {name}" for name in sorted(set(stdlib))]
+    lines += ["", "import numpy as np", "import torch", "from torch import nn", *third]
     if plan.exp.data.name == "mnist":
         lines += ["from torchvision import datasets"]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from ..config import ONE_THREAD_BELOW, Experiment, resolved_loss, task_of
 from ..data import GATES
 from ..mnist import SUBSETS as MNIST_SUBSETS
 from ..shapes import experiment_work
+from ..tabular.catalog import TABULAR
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ def _train_rows(exp: Experiment) -> int:
         n = d.n_samples
     else:
         total = (d.n_samples // d.classes) * d.classes if d.name == "spiral" else d.n_samples
+    if d.name in TABULAR:   # rows a file (or scikit-learn's copy) holds: read it, as the run will
+        from ..tabular.datasets import load_tabular
+        return len(load_tabular(d).x_train)
         n = total - int(total * d.val_fraction) - int(total * d.test_fraction)
     return n + len(d.extra_points)
 
