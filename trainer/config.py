@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import shape_walk
+from .tabular.catalog import CSV, MAX_CLASSES, REAL_DATASETS, TASKS as TABULAR_TASKS
 
 SCHEMA = 1
-from .tabular.catalog import CSV, MAX_CLASSES, REAL_DATASETS, TASKS as TABULAR_TASKS
 
 DATASETS = ("linear", "and", "or", "xor", "spiral", "circles", "moons", "blobs",
             "two-spirals", "mnist", *REAL_DATASETS, CSV)
@@ -66,8 +66,6 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class DataSpec:
-@dataclass(frozen=True)
 class CsvSpec:
     """data.csv: the user's own file, how it is read and what is learnt from it (trainer/tabular/)."""
     path: str = ""
@@ -81,6 +79,8 @@ class CsvSpec:
     drop_bad_rows: bool = False   # rows with an empty, NaN or infinite cell are dropped instead of refused
 
 
+@dataclass(frozen=True)
+class DataSpec:
     name: str = "spiral"
     n_samples: int = 450          # total points of a generated dataset
     noise: float = 0.25
@@ -92,13 +92,13 @@ class CsvSpec:
     normalize: str = "none"       # MNIST input: none keeps [0, 1] as the seed; standard uses mean/std
     root: str | None = None       # MNIST folder; None -> env, then the user data dir
     extra_points: tuple[tuple[float, float, int], ...] = ()  # points the user clicked in
-
-
     # Tabular data (scikit-learn's sets, data.name "csv"): standardise each feature (and a regression
     # target) with the training split's mean and std; the feature columns, () = all of a real dataset's.
     standardize: bool = True
     features: tuple[str, ...] = ()
     csv: CsvSpec | None = None    # data.name "csv" only
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     kind: str = "linear"
@@ -152,12 +152,12 @@ class Experiment:
     def to_dict(self) -> dict[str, Any]:
         out = {"schema": SCHEMA, **dataclasses.asdict(self)}
         out["data"]["extra_points"] = [list(p) for p in self.data.extra_points]
-        out["model"]["layers"] = [
-            {k: v for k, v in layer.items() if v is not None} for layer in out["model"]["layers"]
-        ]
         out["data"]["features"] = list(self.data.features)
         if self.data.csv is not None:
             out["data"]["csv"]["class_names"] = list(self.data.csv.class_names)
+        out["model"]["layers"] = [
+            {k: v for k, v in layer.items() if v is not None} for layer in out["model"]["layers"]
+        ]
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -319,35 +319,35 @@ def task_of(data: DataSpec) -> str:
     return "binary" if n_classes(data) == 2 else "multiclass"
 
 
-def n_classes(data: DataSpec) -> int:
-    """Number of classes (1 for regression)."""
-    if data.name == "linear" or _tabular_task(data) == "regression":
 def _tabular_task(data: DataSpec) -> str | None:
     if data.name in REAL_DATASETS:
         return REAL_DATASETS[data.name].task
     return data.csv.task if data.name == CSV and data.csv is not None else None
 
 
+def n_classes(data: DataSpec) -> int:
+    """Number of classes (1 for regression)."""
+    if data.name == "linear" or _tabular_task(data) == "regression":
         return 1
-    if data.name == "mnist":
-        return 10
-    if data.name in ("spiral", "blobs"):
     if data.name in REAL_DATASETS:
         return len(REAL_DATASETS[data.name].class_names)
     if data.name == CSV:
         return len(data.csv.class_names) if data.csv is not None else 2
+    if data.name == "mnist":
+        return 10
+    if data.name in ("spiral", "blobs"):
         return data.classes
     return 2
 
 
 def input_dim(data: DataSpec) -> int:
-    return {"linear": 1, "mnist": 784}.get(data.name, 2)
-
-
     if data.features or data.name == CSV:
         return len(data.features)
     if data.name in REAL_DATASETS:
         return REAL_DATASETS[data.name].n_features
+    return {"linear": 1, "mnist": 784}.get(data.name, 2)
+
+
 def input_shape(data: DataSpec, layers: tuple[LayerSpec, ...]) -> tuple[int, ...]:
     """What the first layer sees: MNIST's 1x28x28 image for a network that starts with image layers
     (conv2d, pools, flatten, ...), else the flat features (MLPs: 784 pixels)."""
@@ -391,9 +391,6 @@ def _finite(value: float, path: str) -> None:
     _check(math.isfinite(value), path, f"must be a finite number, got {value}")
 
 
-def validate(exp: Experiment) -> None:
-    """Raise ConfigError naming the first field that is out of range."""
-    d, m, o, t = exp.data, exp.model, exp.optim, exp.train
 def _validate_tabular(d: DataSpec) -> None:
     """Tabular data: features named once each; a CSV file's settings complete and coherent."""
     tabular = d.name in REAL_DATASETS or d.name == CSV
@@ -427,6 +424,9 @@ def _validate_tabular(d: DataSpec) -> None:
         _check(len(set(c.class_names)) == len(c.class_names), "data.csv.class_names", "a class is named twice")
 
 
+def validate(exp: Experiment) -> None:
+    """Raise ConfigError naming the first field that is out of range."""
+    d, m, o, t = exp.data, exp.model, exp.optim, exp.train
     for name, obj, cls in (("data", d, DataSpec), ("model", m, ModelSpec),
                            ("optim", o, OptimSpec), ("train", t, TrainSpec)):
         _check(isinstance(obj, cls), name, f"must be a {cls.__name__}")
@@ -445,10 +445,10 @@ def _validate_tabular(d: DataSpec) -> None:
            f"got {d.val_fraction + d.test_fraction:.2f}")
     _choice(d.mnist_subset, MNIST_SUBSETS, "data.mnist_subset")
     _choice(d.normalize, NORMALIZATIONS, "data.normalize")
+    _validate_tabular(d)
     for i, (x, y, label) in enumerate(d.extra_points):
         _check(math.isfinite(x) and math.isfinite(y), f"data.extra_points[{i}]", "coordinates must be finite")
         _check(0 <= label < n_classes(d) or d.name == "linear", f"data.extra_points[{i}]",
-    _validate_tabular(d)
                f"class {label} does not exist; the dataset has {n_classes(d)}")
 
     for i, layer in enumerate(m.layers):

@@ -355,6 +355,7 @@ class _Run:
         out: dict[str, Any] = {"test_loss": loss, "n_test": len(self.x_test)}
         if self.task == "regression":
             out["test_mse"] = loss
+            out.update(metrics.regression(outputs[:, 0].cpu().numpy(), self.splits.y_test, self.splits.target_scale))
             return out
         probs = _probabilities(outputs, self.head).cpu().numpy()
         pred = probs.argmax(axis=1)
@@ -390,4 +391,3 @@ def run_to_end(experiment: Experiment, control: Control | None = None, pacing: P
     if finished is None:
         raise TrainingError("training ended before it started (stopped while loading)")
     return finished
-            out.update(metrics.regression(outputs[:, 0].cpu().numpy(), self.splits.y_test, self.splits.target_scale))

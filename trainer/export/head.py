@@ -11,11 +11,11 @@ def _header(plan: _Plan) -> str:
     description = f"\n{exp.description}\n" if exp.description else ""
     needs = "torch, torchvision and numpy" if exp.data.name == "mnist" else "torch and numpy"
     usage = ("python this_script.py [MNIST_FOLDER]" if exp.data.name == "mnist" else "python this_script.py")
+    if exp.data.name in TABULAR:
+        needs, usage = tabular_needs(exp)
     return _fill('''\
         """$title: exported from Neural Playground as a standalone PyTorch script.
         $description
-    if exp.data.name in TABULAR:
-        needs, usage = tabular_needs(exp)
         Run it with:  $usage
         It needs only $needs. On the CPU it repeats the app's run exactly: the
         same seed, the same random draws in the same order, the same epochs. Its last

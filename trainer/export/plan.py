@@ -8,8 +8,8 @@ from textwrap import dedent
 from ..config import ONE_THREAD_BELOW, Experiment, resolved_loss, task_of
 from ..data import GATES
 from ..mnist import SUBSETS as MNIST_SUBSETS
-from ..shapes import experiment_work
 from ..tabular.catalog import TABULAR
+from ..shapes import experiment_work
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,15 @@ def _train_rows(exp: Experiment) -> int:
     d = exp.data
     if d.name == "mnist":
         return MNIST_SUBSETS[d.mnist_subset][0]
+    if d.name in TABULAR:   # rows a file (or scikit-learn's copy) holds: read it, as the run will
+        from ..tabular.datasets import load_tabular
+        return len(load_tabular(d).x_train)
     if d.name in GATES:
         return 4 + len(d.extra_points)
     if d.name == "linear" and d.val_fraction == 0 and d.test_fraction == 0:
         n = d.n_samples
     else:
         total = (d.n_samples // d.classes) * d.classes if d.name == "spiral" else d.n_samples
-    if d.name in TABULAR:   # rows a file (or scikit-learn's copy) holds: read it, as the run will
-        from ..tabular.datasets import load_tabular
-        return len(load_tabular(d).x_train)
         n = total - int(total * d.val_fraction) - int(total * d.test_fraction)
     return n + len(d.extra_points)
 
