@@ -29,10 +29,10 @@ from .dropout import prefetch_masks
 from .models import build_loss, build_model, build_optimizer, linear_layers, param_count
 from .pacing import HEADLESS, Pacing
 from .plane import Plane, diagram_weights, extent_of
+from .shapes import experiment_work
 
 
 class TrainingError(RuntimeError):
-from .shapes import experiment_work
     """Training cannot go on for a reason the user can act on; the message says which."""
 
 
