@@ -80,6 +80,9 @@ class Snapshot:
     WEIGHTS_MAX_PARAMS parameters).
     neurons: for 2-D data, each hidden Linear layer's units after their activation over
     the plane, (H, W, units) at `neuron_resolution` (TensorFlow Playground's neuron view).
+    image_state: a CNN's convolution and 2-D batch-norm tensors by state-dict key
+    (trainer.feature_maps.image_state), in every snapshot of a CNN, also mid-epoch: the window
+    redraws the feature maps of the digit on its pad from them while the model trains.
     """
     epoch: int
     boundary: np.ndarray | None = None
@@ -87,6 +90,7 @@ class Snapshot:
     curve: tuple[np.ndarray, np.ndarray] | None = None
     weights: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     neurons: tuple[np.ndarray, ...] = ()
+    image_state: tuple[tuple[str, np.ndarray], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from .data import Splits, load
 from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
                      Started, Stopped, WEIGHTS_MAX_PARAMS)
 from .dropout import prefetch_masks
+from .feature_maps import conv_layers, image_state
 from .models import build_loss, build_model, build_optimizer, linear_layers, param_count
 from .pacing import HEADLESS, Pacing
 from .plane import Plane, diagram_weights, extent_of
@@ -139,6 +140,7 @@ class _Run:
         # Every parameter and buffer (BatchNorm's running stats too): a NaN batch poisons both.
         self.modules = list(self.model.modules())
         self.small = param_count(self.model) <= WEIGHTS_MAX_PARAMS   # small enough to diagram
+        self.has_convs = bool(conv_layers(self.model))   # a CNN: snapshots carry its kernels (live maps)
         self.live_state = list(self.model.state_dict().values())
         self.last_good = [t.detach().clone() for t in self.live_state]
         self.float_state = [t for t in self.live_state if t.is_floating_point()]
@@ -252,6 +254,11 @@ class _Run:
             if now - last_report >= self.pacing.progress_every_s:
                 last_report = now
                 yield BatchProgress(epoch, b + 1, n_batches)
+                if self.has_convs and self.pacing.snapshot_every_s > 0 \
+                        and now - self.last_diagram >= self.pacing.diagram_every_s:
+                    # the first layers' kernels form within an epoch: the window redraws its maps meanwhile
+                    self.last_diagram = now
+                    yield Snapshot(epoch, image_state=image_state(model))
         return total_loss, total_correct, n
 
     def _correct(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -320,7 +327,8 @@ class _Run:
         self._mode(training=False)
         diagram = diagram and self.small
         if self.plane is None:   # more than two inputs: nothing to draw over a plane
-            return Snapshot(epoch, weights=diagram_weights(self.model) if diagram else ())
+            return Snapshot(epoch, weights=diagram_weights(self.model) if diagram else (),
+                            image_state=image_state(self.model) if self.has_convs else ())
         return self.plane.snapshot(self.model, epoch, self.head, self.splits.input_dim, diagram)
 
     def _before_pause(self) -> Iterator[Snapshot]:

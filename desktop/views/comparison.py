@@ -22,16 +22,25 @@ from trainer.config import Experiment, input_dim
 
 from .colors import BLUE, CLASS_COLORS, INK, ORANGE
 
-COLUMNS = ("Experiment", "Params", "Epochs", "Best val %", "Test %", "Seconds")
+COLUMNS = ("Experiment", "Params", "Epochs", "Best val %", "Test %", "Seconds", "s / epoch")
 # blue, orange, then the class colours: the first two runs match the rest of the app's palette
 PALETTE = (BLUE, ORANGE) + tuple(c for c in CLASS_COLORS if c not in (BLUE, ORANGE))
 
 
 def layers_text(exp: Experiment) -> str:
-    """'784→256→128→10' from an experiment's Linear layers."""
+    """'784→256→128→10' from an experiment's Linear layers; a CNN's convolutions and pools come first
+    ('conv16→pool→conv32→pool→128→10')."""
     from trainer.config import n_classes
-    units = [input_dim(exp.data)] + [layer.units for layer in exp.model.layers if layer.kind == "linear"]
-    return "→".join(str(u) for u in units + [n_classes(exp.data)])
+    from trainer.shapes import is_cnn
+    parts: list[str] = [] if is_cnn(exp) else [str(input_dim(exp.data))]
+    for layer in exp.model.layers:
+        if layer.kind == "linear":
+            parts.append(str(layer.units))
+        elif layer.kind == "conv2d":
+            parts.append(f"conv{layer.channels}")
+        elif layer.kind in ("maxpool2d", "avgpool2d"):
+            parts.append("pool")
+    return "→".join(parts + [str(n_classes(exp.data))])
 
 
 class _SortItem(QTableWidgetItem):
@@ -207,12 +216,15 @@ class ComparisonView(QWidget):
         self.table.insertRow(i)
         first = _SortItem(r["name"], r["name"])
         first.setToolTip(f"{r['layers']}, {r['reason'].replace('_', ' ')}")
+        # wall time over the epochs run (validation included): the cost of one pass, model against model
+        per_epoch = r["seconds"] / max(r["epochs"], 1)
         cells = (first,
                  _SortItem(f"{r['params']:,}", r["params"]),
                  _SortItem(f"{r['epochs']:,}", r["epochs"]),
                  _SortItem(_pct(r["best_val_acc"]), _key(r["best_val_acc"])),
                  _SortItem(_pct(r["test_acc"]), _key(r["test_acc"])),
-                 _SortItem(f"{r['seconds']:.1f}", r["seconds"]))
+                 _SortItem(f"{r['seconds']:.1f}", r["seconds"]),
+                 _SortItem(f"{per_epoch:.2f}", per_epoch))
         for c, cell in enumerate(cells):
             self.table.setItem(i, c, cell)
         self.table.setSortingEnabled(True)

@@ -17,10 +17,13 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsSimpleTex
                                QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from trainer.config import Experiment, task_of
+from trainer.shapes import is_cnn
 from trainer.events import WEIGHTS_MAX_PARAMS, EpochEnd, Finished, NewBest, Snapshot, Started
 
 from .colors import BLUE, INK, NEUTRAL, ORANGE, WHITE, class_color, diverging_rgba
-from .network_layout import MAX_ZOOM, NODE, Layer, architecture, grid, place
+from .network_cnn import CAPTION as CNN_CAPTION
+from .network_cnn import CnnDiagram
+from .network_layout import MAX_ZOOM, NODE, Layer, architecture, cnn_blocks, grid, place
 
 LABEL_PT = 9.0         # label font size: labels keep their size whatever the diagram's zoom
 MAX_UNITS = 128        # wider layers (or more inputs) get the summary instead of the diagram
@@ -266,6 +269,7 @@ class NetworkView(QWidget):
         self.edges: list[EdgesItem] = []
         self.layers: list[Layer] = []
         self.summary_mode = False
+        self.cnn: CnnDiagram | None = None       # a CNN's diagram (network_cnn), else None
         self._extent: tuple[float, float, float, float] | None = None
         self._task = "multiclass"
         self._selected: tuple[int, int] | None = None
@@ -300,9 +304,12 @@ class NetworkView(QWidget):
         self.columns, self.edges, self._titles, self._side_labels = [], [], [], []
         self._extent = None
         wide = max(c.units for c in cols) > MAX_UNITS
-        self.summary_mode = wide or params > WEIGHTS_MAX_PARAMS
+        self.summary_mode = wide or params > WEIGHTS_MAX_PARAMS or is_cnn(experiment)
         self.scale_label.setVisible(not self.summary_mode)
-        if self.summary_mode:
+        self.cnn = CnnDiagram(self.scene, cnn_blocks(experiment), Label) if is_cnn(experiment) else None
+        if self.cnn is not None:   # stacks of feature maps, not thousands of neurons
+            self.caption.setText(CNN_CAPTION)
+        elif self.summary_mode:
             self._draw_summary(lines, params)
         else:
             self._draw_diagram(cols)
@@ -423,6 +430,9 @@ class NetworkView(QWidget):
 
     def _layout(self) -> None:
         """Place the neurons for the widget's size: wide layers wrap into the grid that draws largest."""
+        if self.cnn is not None:
+            self.cnn.layout(self.canvas)
+            return
         if self.summary_mode or not self.columns:
             self.canvas.fit()
             return

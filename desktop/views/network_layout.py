@@ -104,5 +104,56 @@ def place(units: list[int], g: Grid) -> list[tuple[float, list[tuple[float, floa
     return out
 
 
+@dataclass(frozen=True)
+class Block:
+    """One row of a CNN's diagram: a stack of feature maps (an image) or a vector of numbers."""
+    kind: str            # maps | vector
+    shape: tuple[int, ...]   # (channels, height, width) or (units,)
+    title: str           # "conv 3×3, pad 1 · ReLU"
+    detail: str          # "16 maps 28×28 · 160 params"
+
+
+ACTIVATION_WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
+                    "gelu": "GELU", "identity": "identity"}
+_FOLDED = {"activation", "dropout", "batchnorm", "batchnorm2d"}   # drawn as words on the block before them
+
+
+def cnn_blocks(exp: Experiment) -> list[Block]:
+    """A CNN as rows: the input image, each convolution or pool as its stack of maps, then the vectors
+    (flatten, linear layers, the output); activations, dropout and batch norms join the row above."""
+    from trainer.shapes import layer_shapes
+    from trainer.shape_walk import padding_of, stride_of
+    c, h, w = 1, 28, 28
+    rows: list[list] = [["maps", (c, h, w), "input", f"a {h}×{w} image", 0]]
+    for s in layer_shapes(exp):
+        spec = exp.model.layers[s.index] if s.kind != "head" else None
+        if s.kind in _FOLDED:
+            if s.kind == "activation":
+                word = ACTIVATION_WORDS.get(spec.fn or "", spec.fn or "")
+            else:
+                word = f"dropout {spec.p:g}" if s.kind == "dropout" else "batch norm"
+            rows[-1][2] += f" · {word}"
+            rows[-1][4] += s.params
+            continue
+        if s.kind in ("conv2d", "maxpool2d", "avgpool2d"):
+            k, st, pad = spec.kernel, stride_of(spec), padding_of(spec)
+            name = {"conv2d": "conv", "maxpool2d": "max-pool", "avgpool2d": "average-pool"}[s.kind]
+            extra = (f", stride {st}" if st != (1 if s.kind == "conv2d" else k) else "") + (f", pad {pad}" if pad else "")
+            rows.append(["maps", s.out_shape, f"{name} {k}×{k}{extra}", "", s.params])
+        else:
+            name = {"flatten": "flatten", "linear": "linear", "head": "output"}.get(s.kind, s.kind)
+            detail = f"{s.out_shape[0]} scores, one per class" if s.kind == "head" else ""
+            rows.append(["vector", s.out_shape, name, detail, s.params])
+    blocks = []
+    for kind, shape, title, detail, params in rows:
+        if not detail:
+            detail = (f"{shape[0]} map{'s' if shape[0] != 1 else ''} {shape[1]}×{shape[2]}" if kind == "maps"
+                      else f"{shape[0]:,} numbers")
+        if params:
+            detail += f" · {params:,} params"
+        blocks.append(Block(kind, tuple(shape), title, detail))
+    return blocks
+
+
 __all__ = ["NODE", "CELL", "GAP", "ROW_CHOICES", "MAX_ZOOM", "Layer", "architecture", "Grid", "block_width",
-           "grid", "place"]
+           "grid", "place", "Block", "cnn_blocks"]

@@ -34,6 +34,7 @@ from ..views.pad import DrawingPad
 from ..views.samples import SampleStrip
 from ..window_api import WorkspaceHost
 from .comparison import ArchitectureComparison
+from .mnist_cnn import CnnInside
 from .mnist_live import LiveCurves
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,16 @@ class MnistWorkspace(QWidget):
         self.tabs.setObjectName("mnistTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(results_scroll, "Results")
-        self.tabs.addTab(self.pad, "Draw")
+        # the CNN's feature maps: beside the pad as it draws, and large on their own page
+        self.cnn = CnnInside(window.session, self.pad, self._test_digits)
+        self.draw_page = QSplitter(Qt.Orientation.Horizontal)
+        self.draw_page.addWidget(self.pad)
+        self.draw_page.addWidget(self.cnn.pad_maps_box)
+        self.draw_page.setChildrenCollapsible(False)
+        self.draw_page.setStretchFactor(0, 3)
+        self.draw_page.setStretchFactor(1, 2)
+        self.tabs.addTab(self.draw_page, "Draw")
+        self.tabs.addTab(self.cnn, "Inside the CNN")
         self.tabs.addTab(self.comparison_view, "Compare")
 
         layout = QVBoxLayout(self)
@@ -298,6 +308,10 @@ class MnistWorkspace(QWidget):
         self._background.submit(lambda: read_images(folder), self._images_read,
                                 lambda exc: self._images_failed(folder, exc))
 
+    def _test_digits(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The test images and labels, once read (for Inside the CNN)."""
+        return None if self._images is None else (self._images.test_images, self._images.test_labels)
+
     def images_ready(self) -> bool:
         return self._images is not None and not self._background.busy()
 
@@ -310,6 +324,7 @@ class MnistWorkspace(QWidget):
         self._images = images
         self.samples.set_samples(images.sample_images, images.sample_labels)
         self.gallery.set_images(images.test_images, images.test_labels)
+        self.cnn.refresh()
         self._predict_if_needed()
 
     def _images_failed(self, folder: Path, exc: BaseException) -> None:
@@ -339,6 +354,7 @@ class MnistWorkspace(QWidget):
             self._result = None
             self._show_results(None)
             self.pad.set_model(None)
+            self.cnn.set_trained(None, (0.0, 1.0))
             self.summary.setText(NO_MODEL)
             self.train_button.show()
             return
@@ -346,6 +362,7 @@ class MnistWorkspace(QWidget):
         model = self.window_.trained_model()
         norm = tuple(fin.extra.get("norm", (0.0, 1.0)))
         self.pad.set_model((model, norm) if model is not None else None)
+        self.cnn.set_trained(model, norm)
         if exp.data.name != "mnist":
             self._result = None
             self._show_results(None)

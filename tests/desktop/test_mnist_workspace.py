@@ -174,7 +174,7 @@ def test_confusion_matrix_gallery_and_pad_follow_the_trained_model(train_window,
     assert ws.gallery.cell() == (t, p)
 
     # the pad uses the model just trained
-    ws.tabs.setCurrentWidget(ws.pad)
+    ws.tabs.setCurrentWidget(ws.draw_page)
     assert ws.pad.has_model() and ws.pad.notice() == ""
     for stroke in SEVEN:
         _drag(ws.pad.canvas, stroke)
@@ -275,7 +275,7 @@ def test_undo_takes_back_one_stroke_and_clear_wipes_the_pad(qtbot, pad):
 def test_without_a_model_the_pad_says_how_to_get_one_instead_of_guessing(qtbot, window):
     pad = window.mnist.pad
     window.tabs.setCurrentWidget(window.mnist)
-    window.mnist.tabs.setCurrentWidget(pad)
+    window.mnist.tabs.setCurrentWidget(window.mnist.draw_page)
     assert not pad.has_model()
     assert "mnist-mlp" in pad.notice() and "File > Load trained model" in pad.notice()
     assert pad.train_button.isVisible()
