@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._connect_session()
+        from .reference_run import ReferenceRun
+        self.reference_run = ReferenceRun(self.session, self.curves, self)   # a mistake's normal run, beside it
         from .workspaces.mnist import MnistWorkspace
         self.mnist = MnistWorkspace(self)
         self.add_tab("MNIST", self.mnist)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import shape_walk
+from .mistakes import MISTAKE_TABLE, MISTAKES
 from .tabular.catalog import CSV, MAX_CLASSES, REAL_DATASETS, TASKS as TABULAR_TASKS
 
 SCHEMA = 1
@@ -134,6 +135,7 @@ class TrainSpec:
     restore_best: bool = True
     seed: int = 42
     device: str = "auto"
+    mistake: str = "none"         # a classic mistake made on purpose (trainer/mistakes.py); none = the right loop
 
 
 @dataclass(frozen=True)
@@ -519,6 +521,9 @@ def validate(exp: Experiment) -> None:
     _check(0 <= t.seed < 2**63, "train.seed", f"must be in [0, 2^63), got {t.seed}")
     _check(0 <= d.seed < 2**32, "data.seed", f"must be in [0, 2^32), got {d.seed}")
     _choice(t.device, DEVICES, "train.device")
+    _choice(t.mistake, MISTAKES, "train.mistake")
+    _check(not MISTAKE_TABLE[t.mistake].needs_cross_entropy or loss == "cross_entropy", "train.mistake",
+           f"{MISTAKE_TABLE[t.mistake].label} needs a cross_entropy loss; this experiment uses {loss}")
 
 
 def parse_override(text: str) -> tuple[str, Any]:

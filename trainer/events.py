@@ -58,10 +58,15 @@ class EpochEnd:
     train_acc: float | None   # percent; None for regression
     val_acc: float | None
     seconds: float            # wall time since training began
+    # Only with train.mistake = no_no_grad: bytes the autograd graphs of the validation passes still hold.
+    graph_bytes: int | None = None
 
     def as_record(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "train_loss": self.train_loss, "val_loss": self.val_loss,
-                "train_acc": self.train_acc, "val_acc": self.val_acc, "seconds": self.seconds}
+        record = {"epoch": self.epoch, "train_loss": self.train_loss, "val_loss": self.val_loss,
+                  "train_acc": self.train_acc, "val_acc": self.val_acc, "seconds": self.seconds}
+        if self.graph_bytes is not None:
+            record["graph_bytes"] = self.graph_bytes
+        return record
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import math
 import queue
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -27,6 +28,7 @@ from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Fin
                      Started, Stopped, WEIGHTS_MAX_PARAMS)
 from .dropout import prefetch_masks
 from .feature_maps import conv_layers, image_state
+from .mistakes import mistake
 from .models import build_loss, build_model, build_optimizer, linear_layers, param_count
 from .pacing import HEADLESS, Pacing
 from .plane import Plane, diagram_weights, extent_of
@@ -118,17 +120,24 @@ class _Run:
         # How outputs and labels look follows the loss, not the dataset: two classes may be trained
         # as one sigmoid column (BCE, as the seed) or as two logits (cross-entropy).
         self.head = resolved_loss(exp)
+        self.mistake = mistake(exp.train.mistake)   # "none" for the right loop
         torch.manual_seed(exp.train.seed)
         self.model = build_model(exp).to(device)
         n_train = len(splits.x_train)
         self.batch = exp.train.batch_size if 0 < exp.train.batch_size < n_train else n_train
         self.n_batches = math.ceil(n_train / self.batch)
         # Right after the model's initial weights: from here on only dropout draws from torch's generator.
+        # Validating in training mode (a mistake) draws masks the plan does not know: nn.Dropout draws them.
         self.masks = prefetch_masks(self.model, splits.input_dim,
                                     [min(self.batch, n_train - b * self.batch) for b in range(self.n_batches)],
-                                    exp.train.epochs) if device.type == "cpu" else None
+                                    exp.train.epochs) if device.type == "cpu" and self.mistake.validate_in_eval else None
         self.criterion = build_loss(exp)
         self.optimizer = build_optimizer(exp, self.model.parameters())
+        # The mistakes change what the loop calls, chosen here once: none costs anything per batch.
+        self.zero_grad = self.optimizer.zero_grad if self.mistake.zero_grad else _skipped
+        if self.mistake.lr_factor != 1.0:
+            for group in self.optimizer.param_groups:
+                group["lr"] = exp.optim.lr * self.mistake.lr_factor
         self.shuffle = torch.Generator().manual_seed(exp.train.seed)
         self.x_train, self.y_train = self._tensors(splits.x_train, splits.y_train)
         self.x_val, self.y_val = self._tensors(splits.x_val, splits.y_val)
@@ -146,7 +155,17 @@ class _Run:
         self.float_state = [t for t in self.live_state if t.is_floating_point()]
         # BCELoss raises on NaN inputs (a device assert on CUDA), so binary runs check outputs first.
         self.check_outputs = isinstance(self.criterion, nn.BCELoss)
+        if self.mistake.softmax_first:
+            self.criterion = _softmax_first(self.criterion)
         self.plane = Plane(extent_of(splits), device) if splits.input_dim <= 2 else None
+        # Forgetting torch.no_grad(): each validation loss is kept with the graph it holds, as a learner's
+        # history list would keep it; `graph_memory` counts what those graphs hold.
+        self.kept_val_losses: list[torch.Tensor] | None = None
+        self.graph_memory: GraphMemory | None = None
+        if not self.mistake.validate_no_grad:
+            self.kept_val_losses = []
+            self.graph_memory = GraphMemory([*self.model.parameters(), *self.model.buffers(), self.x_val,
+                                             self.y_val])
         self.t0 = time.perf_counter()
         self.last_snapshot = self.last_diagram = -math.inf
         self.diagram_epoch = -1   # the epoch whose weights were last sent
@@ -192,7 +211,8 @@ class _Run:
                 reason = "diverged"
                 break
             self._keep_last_good()
-            record = EpochEnd(epoch, train_loss, val_loss, train_acc, val_acc, time.perf_counter() - self.t0)
+            record = EpochEnd(epoch, train_loss, val_loss, train_acc, val_acc, time.perf_counter() - self.t0,
+                              None if self.graph_memory is None else self.graph_memory.bytes)
             self.history.append(record.as_record())
             yield record
             if val_loss < self.best_val_loss:
@@ -214,7 +234,7 @@ class _Run:
         Returns (loss tensor, correct-count tensor, what the loss is divided by for the epoch's mean),
         left on the device: `_epoch_figures` reads them back in one go.
         """
-        model, criterion, optimizer = self.model, self.criterion, self.optimizer
+        model, criterion, optimizer, zero_grad = self.model, self.criterion, self.optimizer, self.zero_grad
         self._mode(training=True)
         n = len(self.x_train)
         if n_batches == 1:
@@ -225,7 +245,7 @@ class _Run:
             if self.check_outputs and not torch.isfinite(outputs).all():
                 return self._nan(), self._nan(), 1
             loss = criterion(outputs, self.y_train)
-            optimizer.zero_grad()
+            zero_grad()
             loss.backward()
             optimizer.step()
             return loss.detach(), self._correct(outputs, self.y_train), 1
@@ -243,7 +263,7 @@ class _Run:
             if self.check_outputs and not torch.isfinite(outputs).all():
                 return self._nan(), self._nan(), 1   # the epoch ends here; the caller reports Diverged
             loss = criterion(outputs, yb)
-            optimizer.zero_grad()
+            zero_grad()
             loss.backward()
             optimizer.step()
             with torch.no_grad():
@@ -284,12 +304,25 @@ class _Run:
 
     def _evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(loss, correct count) on a held-out set, as tensors; NaN outputs give a NaN loss."""
-        self._mode(training=False)
+        self._mode(training=not self.mistake.validate_in_eval)
+        if self.kept_val_losses is not None:
+            return self._evaluate_recording(x, y)
         with torch.no_grad():
             outputs = self.model(x)
             if self.check_outputs and not torch.isfinite(outputs).all():
                 return self._nan(), self._nan()   # BCELoss refuses NaN, the other losses pass it on
             return self.criterion(outputs, y), self._correct(outputs, y)
+
+    def _evaluate_recording(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Validation as a learner who forgot torch.no_grad() writes it: autograd records the pass, and
+        the loss, kept in a history list, keeps the graph (and the activations it saved) alive."""
+        with torch.autograd.graph.saved_tensors_hooks(self.graph_memory.pack, _unpack):
+            outputs = self.model(x)
+            if self.check_outputs and not torch.isfinite(outputs).all():
+                return self._nan(), self._nan()
+            loss = self.criterion(outputs, y)
+        self.kept_val_losses.append(loss)
+        return loss.detach(), self._correct(outputs, y)
 
     def _epoch_figures(self, train: tuple[torch.Tensor, torch.Tensor, int],
                        val: tuple[torch.Tensor, torch.Tensor]) -> tuple[float, float, float | None,
@@ -374,6 +407,56 @@ class _Run:
         out["confidence"] = probs.max(axis=1)
         out["probabilities"] = probs
         return out
+
+
+def _skipped() -> None:
+    """optimizer.zero_grad() as a learner who forgot it calls it: not at all."""
+
+
+def _softmax_first(criterion: nn.Module):
+    """CrossEntropyLoss on softmax(logits): what a model ending in nn.Softmax(dim=1) gives it."""
+    def loss(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return criterion(torch.softmax(outputs, dim=1), target)
+    return loss
+
+
+def _unpack(saved: torch.Tensor) -> torch.Tensor:
+    return saved
+
+
+class GraphMemory:
+    """Bytes of the tensors autograd graphs still hold for a backward (the ones saved while recording),
+    other than the model's and the data's own, which live anyway.
+
+    Counted as they are saved and uncounted as they are freed (a finalizer on each), so the figure is
+    what is alive: it drops back to 0 when the graphs holding them go."""
+
+    def __init__(self, own: list[torch.Tensor]):
+        self._own = {t.untyped_storage().data_ptr() for t in own}
+        self._alive: dict[int, list[int]] = {}   # storage address -> [saved tensors alive on it, its bytes]
+        self.bytes = 0
+
+    def pack(self, t: torch.Tensor) -> torch.Tensor:
+        # Saved as a detached alias (the same memory): a saved output kept with its grad_fn would hold
+        # its own node, a cycle through C++ that Python's collector never frees.
+        saved = t.detach()
+        storage = saved.untyped_storage()
+        ptr = storage.data_ptr()
+        if ptr not in self._own:
+            entry = self._alive.get(ptr)
+            if entry is None:
+                entry = self._alive[ptr] = [0, storage.nbytes()]
+                self.bytes += entry[1]
+            entry[0] += 1
+            weakref.finalize(saved, self._freed, ptr)
+        return saved
+
+    def _freed(self, ptr: int) -> None:
+        entry = self._alive[ptr]
+        entry[0] -= 1
+        if entry[0] == 0:
+            del self._alive[ptr]
+            self.bytes -= entry[1]
 
 
 def _read_back(tensors: list[torch.Tensor]) -> list[float]:

@@ -9,6 +9,8 @@ through buffers kept from one picture to the next, activations in place: 1.5 ms.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -25,6 +27,14 @@ NEURON_RESOLUTION = 40        # grid cells per side of each hidden neuron's map
 _IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_}
 # Modules that are the identity in eval mode.
 _PASS_THROUGH = (nn.Dropout, nn.Identity)
+# Layer kinds (config.LAYER_KINDS) that compute differently in training mode than in eval mode.
+TRAINING_MODE_KINDS = ("dropout", "batchnorm", "batchnorm2d")
+
+
+def differs_in_training(experiment) -> bool:
+    """Whether the experiment's model draws another boundary in training mode (dropout, batch norm)."""
+    return any(layer.kind in TRAINING_MODE_KINDS and (layer.kind != "dropout" or layer.p)
+               for layer in experiment.model.layers)
 
 
 class Plane:
@@ -53,10 +63,16 @@ class Plane:
         return Snapshot(epoch, boundary=boundary, extent=self.extent, curve=curve,
                         weights=diagram_weights(model) if diagram else (), neurons=neurons)
 
-    def boundary(self, model: nn.Sequential, head: str) -> np.ndarray:
-        """(H, W, C) class probabilities, row 0 at ymin; a sigmoid head (BCE) gives C = 2."""
+    def boundary(self, model: nn.Sequential, head: str, training: bool = False, seed: int = 0) -> np.ndarray:
+        """(H, W, C) class probabilities, row 0 at ymin; a sigmoid head (BCE) gives C = 2.
+
+        training: the model as model.train() runs it (dropout drawn from `seed`: another seed, another
+        picture; batch norm with the grid's own statistics); else as model.eval() does, always the same."""
         res = self.boundary_resolution
-        out, _ = self._forward(model, res, capture=())
+        if training:
+            out = self._forward_training(model, res, seed)
+        else:
+            out, _ = self._forward(model, res, capture=())
         probs = torch.cat([1 - out, out], dim=0) if head == "bce" else torch.softmax(out, dim=0)
         return probs.t().reshape(res, res, -1).contiguous().cpu().numpy()
 
@@ -104,6 +120,15 @@ class Plane:
             if i in capture:
                 captured.append(h.t().contiguous())
         return h, captured
+
+    def _forward_training(self, model: nn.Sequential, res: int, seed: int) -> torch.Tensor:
+        """The model in training mode over the grid, (outputs, N). A copy runs it, so batch norm's running
+        statistics stay the model's own; torch's generator is put back after, so a training or lesson in
+        this process draws the numbers it would have."""
+        copied = copy.deepcopy(model).train()
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.random.default_generator.manual_seed(seed)
+            return copied(self._grid(res).t()).t()
 
     def _buffer(self, index: int, shape: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
         buffer = self._buffers.get((index, shape[1]))

@@ -4,9 +4,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QRadioButton, QSlider,
+                               QVBoxLayout, QWidget)
 
 from trainer.config import OPTIMIZER_TABLE, OptimSpec, TrainSpec
+from trainer.mistakes import MISTAKE_TABLE, NONE
 
 from . import CountBox, IntBox, NumberBox, Panel, compact, select, tip
 
@@ -84,6 +86,7 @@ class OptimizerPanel(Panel):
         f.addRow("Seed", self.seed)
         f.addRow("Device", self.device)
         self.outer.addLayout(f)
+        self._build_mistakes()
         self.outer.addWidget(self.error_label)
         self.outer.addStretch(1)
 
@@ -91,7 +94,7 @@ class OptimizerPanel(Panel):
                         ("optim.weight_decay", self.weight_decay), ("train.batch_size", self.batch),
                         ("train.epochs", self.epochs), ("train.patience", self.patience),
                         ("train.restore_best", self.restore_best), ("train.seed", self.seed),
-                        ("train.device", self.device)):
+                        ("train.device", self.device), ("train.mistake", self.mistakes)):
             self.register(path, w)
 
         self.name.currentIndexChanged.connect(self._emit)
@@ -102,7 +105,43 @@ class OptimizerPanel(Panel):
         self.full_batch.toggled.connect(self._emit)
         self.restore_best.toggled.connect(self._emit)
         self.device.currentIndexChanged.connect(self._emit)
+        self.mistakes.toggled.connect(self._emit)
+        self.mistake_group.idToggled.connect(lambda _id, on: on and self._emit())
         self.apply(OptimSpec(), TrainSpec())
+
+    def _build_mistakes(self) -> None:
+        """"Common mistakes": off by default; on, one of trainer.mistakes' table at a time."""
+        self.mistakes = QGroupBox("Common mistakes")
+        self.mistakes.setObjectName("mistakes")
+        self.mistakes.setCheckable(True)
+        self.mistakes.setChecked(False)
+        tip(self.mistakes, "Train with a classic mistake on purpose: the curves show it beside the normal run "
+                           "of the same settings, and the exported script makes it too")
+        self.mistake_group = QButtonGroup(self)   # exclusive: one mistake at a time
+        column = QVBoxLayout(self.mistakes)
+        column.setContentsMargins(8, 4, 8, 6)
+        column.setSpacing(2)
+        self.mistake_buttons: dict[str, QRadioButton] = {}
+        for i, row in enumerate(m for m in MISTAKE_TABLE.values() if m is not NONE):
+            button = QRadioButton(row.label)
+            tip(button, row.why)
+            self.mistake_group.addButton(button, i)
+            self.mistake_buttons[row.key] = button
+            column.addWidget(button)
+        next(iter(self.mistake_buttons.values())).setChecked(True)
+        self.outer.addWidget(self.mistakes)
+
+    def mistake(self) -> str:
+        """The value of train.mistake the group shows: "none" while it is off."""
+        if not self.mistakes.isChecked():
+            return NONE.key
+        return next((key for key, b in self.mistake_buttons.items() if b.isChecked()), NONE.key)
+
+    def set_mistake(self, key: str) -> None:
+        """Show train.mistake: the group on with that mistake chosen, or off for "none"."""
+        if key in self.mistake_buttons:
+            self.mistake_buttons[key].setChecked(True)
+        self.mistakes.setChecked(key != NONE.key)
 
     # -- the specs ------------------------------------------------------------------------
     def optim_spec(self) -> OptimSpec:
@@ -112,7 +151,7 @@ class OptimizerPanel(Panel):
     def train_spec(self) -> TrainSpec:
         return TrainSpec(epochs=self.epochs.value(), batch_size=0 if self.full_batch.isChecked() else self.batch.value(),
                          patience=self.patience.value(), restore_best=self.restore_best.isChecked(),
-                         seed=self.seed.int_value(), device=self.device.currentData())
+                         seed=self.seed.int_value(), device=self.device.currentData(), mistake=self.mistake())
 
     def apply(self, o: OptimSpec, t: TrainSpec) -> None:
         self._loading = True
@@ -130,6 +169,7 @@ class OptimizerPanel(Panel):
             self.restore_best.setChecked(t.restore_best)
             self.seed.setValue(t.seed)
             select(self.device, t.device)
+            self.set_mistake(t.mistake)
         finally:
             self._loading = False
         self._update_enabled()

@@ -101,6 +101,17 @@ class BoundaryView(QWidget):
         self.discrete_box = QCheckBox("Discretize")
         self.discrete_box.setToolTip("Paint each region in its winning class at full strength")
         self.discrete_box.toggled.connect(lambda _: self._repaint_image())
+        # Train vs eval mode, for models with dropout or batch norm (shown only for those).
+        self.train_mode_box = QCheckBox("Train mode")
+        self.train_mode_box.setToolTip("Draw the boundary as model.train() computes it: dropout drops units "
+                                       "(another picture each time) and batch norm uses the batch's statistics. "
+                                       "Off: model.eval(), the same picture every time")
+        self.train_mode_box.toggled.connect(lambda _: self._draw_mode())
+        self.redraw_button = QPushButton("Redraw")
+        self.redraw_button.setToolTip("Run the model in train mode once more: dropout drops other units")
+        self.redraw_button.clicked.connect(self._draw_mode)
+        self._mode_layers = False          # the experiment's model has dropout or batch norm
+        self._draws = 0                    # train-mode pictures drawn: each draws other dropout units
         self.legend = QLabel("● train  ◆ validation  ▲ test  ★ added")
         self.legend.setStyleSheet("color: #444")
         top = QHBoxLayout()
@@ -108,6 +119,8 @@ class BoundaryView(QWidget):
         for w in (self.class_label, self.class_box, self.clear_button):
             top.addWidget(w)
         top.addStretch(1)
+        top.addWidget(self.train_mode_box)
+        top.addWidget(self.redraw_button)
         top.addWidget(self.test_box)
         top.addWidget(self.discrete_box)
         self.readout = QLabel(" ")
@@ -183,6 +196,7 @@ class BoundaryView(QWidget):
         bottom.addWidget(self.readout)
         layout.addLayout(bottom)
         self._set_classes(2)
+        self._apply_train_mode()
 
     # -- slots ----------------------------------------------------------------------------
     def reset(self, experiment: Experiment) -> None:
@@ -193,6 +207,8 @@ class BoundaryView(QWidget):
         if key != self._spec_key:
             self._clear_model_picture()
         self._spec_key = key
+        from trainer.plane import differs_in_training
+        self._mode_layers = differs_in_training(experiment)
         self._task = task_of(data)
         self._dim = input_dim(data)
         self._set_classes(n_classes(data) if self._task != "regression" else 1)
@@ -272,8 +288,16 @@ class BoundaryView(QWidget):
         self._model, self._head = model, head
         if model is None:
             self._redraw_timer.stop()
+            self.train_mode_box.blockSignals(True)   # a run's pictures are eval mode: say so
+            self.train_mode_box.setChecked(False)
+            self.train_mode_box.blockSignals(False)
         else:
             self._redraw_timer.start()   # the plane in sight may already reach beyond the picture
+        self._apply_train_mode()
+
+    def train_mode(self) -> bool:
+        """True while the boundary is drawn as model.train() computes it."""
+        return self.train_mode_box.isChecked() and self._model is not None
 
     def image_extent(self) -> tuple[float, float, float, float] | None:
         """The plane the heatmap now covers (xmin, xmax, ymin, ymax), or None."""
@@ -320,6 +344,7 @@ class BoundaryView(QWidget):
         for w in (self.class_label, self.class_box, self.clear_button, self.legend, self.test_box,
                   self.discrete_box):
             w.setVisible(plane)
+        self._apply_train_mode()
         for item in self.scatters.values():
             item.setVisible(plane)
         self.scatters["test"].setVisible(plane and self.test_box.isChecked())
@@ -357,6 +382,37 @@ class BoundaryView(QWidget):
         self.image_item.setImage(self._rgba, autoLevels=False)
         self.image_item.setRect(QRectF(xmin - dx / 2, ymin - dy / 2, xmax - xmin + dx, ymax - ymin + dy))
 
+    def _apply_train_mode(self) -> None:
+        """The toggle for models with dropout or batch norm on a plane; usable with a model at hand."""
+        shown = self._dim == 2 and self._mode_layers
+        self.train_mode_box.setVisible(shown)
+        self.redraw_button.setVisible(shown)
+        self.train_mode_box.setEnabled(self._model is not None)
+        self.redraw_button.setEnabled(self.train_mode())
+
+    def _draw_mode(self) -> None:
+        """The shown model's boundary in the mode chosen, over the picture's plane (train mode: anew)."""
+        self._apply_train_mode()
+        if self._model is None or self._extent is None or self._dim != 2:
+            return
+        self._draw_model(self._extent)
+
+    def _draw_model(self, extent: tuple[float, float, float, float]) -> None:
+        import torch   # loaded long before a model is handed over
+        from trainer.plane import Plane
+        training = self.train_mode()
+        try:
+            with torch.no_grad():
+                probs = Plane(extent).boundary(self._model, self._head, training=training, seed=self._draws)
+        except Exception as exc:  # noqa: BLE001 -- a picture is a bonus: keep the one shown, stop trying
+            log.warning("could not redraw the boundary: %s", exc, exc_info=True)
+            self._model = None
+            self._apply_train_mode()
+            return
+        self._draws += training
+        self._probs, self._extent = probs, extent
+        self._repaint_image()
+
     def _on_range_changed(self, *_: Any) -> None:
         if self._model is not None:
             self._redraw_timer.start()
@@ -378,18 +434,7 @@ class BoundaryView(QWidget):
         (x0, x1), (y0, y1) = self.vb.viewRange()
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         hx, hy = REDRAW_MARGIN * (x1 - x0) / 2, REDRAW_MARGIN * (y1 - y0) / 2
-        extent = (cx - hx, cx + hx, cy - hy, cy + hy)
-        import torch   # loaded long before a model is handed over
-        from trainer.plane import Plane
-        try:
-            with torch.no_grad():
-                probs = Plane(extent).boundary(self._model, self._head)
-        except Exception as exc:  # noqa: BLE001 -- a picture is a bonus: keep the one shown, stop trying
-            log.warning("could not redraw the boundary for the plane in sight: %s", exc, exc_info=True)
-            self._model = None
-            return
-        self._probs, self._extent = probs, extent
-        self._repaint_image()
+        self._draw_model((cx - hx, cx + hx, cy - hy, cy + hy))
 
     def _show_extent(self, extent: tuple[float, float, float, float] | None) -> None:
         if extent is None:

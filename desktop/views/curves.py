@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from trainer.config import Experiment, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
+from trainer.mistakes import MISTAKE_TABLE, NONE, without_mistake
 from trainer.pacing import WINDOW
 
 from ..throttle import Throttle
@@ -26,10 +27,14 @@ from .colors import BLUE, INK, LABEL, style_axes
 TRAIN_PEN = pg.mkPen(BLUE, width=1)
 VAL_PEN = pg.mkPen(INK, width=1)
 NO_RUN = "Train: each epoch adds a point here"
+# The normal run a mistake is shown beside: grey and dashed, under the run's own curves.
+REFERENCE_RGB = (125, 125, 125)
+REFERENCE_PEN = pg.mkPen(REFERENCE_RGB, width=2, style=Qt.PenStyle.DashLine)
+MISTAKE_STYLE = "color: #8a1c1c; background: #fdf1ef; border: 1px solid #e8c4be; padding: 3px 6px"
 DS_POINTS = 4000  # beyond this many epochs, curves are drawn peak-downsampled
 # While training, the curves redraw at most this often. Every redraw repaints both plots with the GIL
 # held, which the training thread needs: five a second look smooth and leave the cores to the model.
-_COLUMNS = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
+_COLUMNS = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc", "graph_mb")
 
 
 class _History:
@@ -42,7 +47,7 @@ class _History:
     def clear(self) -> None:
         self.n = 0
 
-    def extend(self, rows: list[tuple[float, float, float, float, float]]) -> None:
+    def extend(self, rows: list[tuple[float, ...]]) -> None:
         need = self.n + len(rows)
         cap = len(self._cols["epoch"])
         if need > cap:
@@ -61,16 +66,18 @@ class _History:
         return self._cols[name][:self.n]
 
 
-def _row(ev: EpochEnd) -> tuple[float, float, float, float, float]:
+def _row(ev: EpochEnd) -> tuple[float, ...]:
     nan = math.nan
     return (ev.epoch, ev.train_loss, ev.val_loss,
-            nan if ev.train_acc is None else ev.train_acc, nan if ev.val_acc is None else ev.val_acc)
+            nan if ev.train_acc is None else ev.train_acc, nan if ev.val_acc is None else ev.val_acc,
+            nan if ev.graph_bytes is None else ev.graph_bytes / 1e6)
 
 
-def _row_from_record(rec: dict[str, Any]) -> tuple[float, float, float, float, float]:
+def _row_from_record(rec: dict[str, Any]) -> tuple[float, ...]:
     nan = math.nan
     acc = [nan if rec.get(k) is None else rec[k] for k in ("train_acc", "val_acc")]
-    return (rec["epoch"], rec["train_loss"], rec["val_loss"], acc[0], acc[1])
+    held = rec.get("graph_bytes")
+    return (rec["epoch"], rec["train_loss"], rec["val_loss"], acc[0], acc[1], nan if held is None else held / 1e6)
 
 
 def _css(rgb: tuple[int, int, int]) -> str:
@@ -159,9 +166,18 @@ class CurvesView(QWidget):
         self.log_box.toggled.connect(self.set_log_loss)
         self.best_label = QLabel("")
         # One legend for both plots, outside them: in a short pane an in-plot legend sits on the curves.
-        self.legend = QLabel(f"<span style='color:{_css(BLUE)}'>━━ train</span>&nbsp;&nbsp;"
-                             f"<span style='color:{_css(INK)}'>━━ validation</span>&nbsp;&nbsp;"
-                             f"<span style='color:#5a5a5a'>- - - best epoch</span>")
+        self.legend = QLabel()
+        # A mistake made on purpose (train.mistake): what went wrong and why, over the curves.
+        self.mistake_label = QLabel()
+        self.mistake_label.setObjectName("mistakeLine")
+        self.mistake_label.setWordWrap(True)
+        self.mistake_label.setStyleSheet(MISTAKE_STYLE)
+        self.mistake_label.hide()
+        self._mistake = NONE
+        self._reference_key: Experiment | None = None   # the normal run drawn grey: its experiment
+        self._reference: dict[str, np.ndarray] = {}
+        self._reference_done = False
+        self._ref_lo = self._ref_hi = math.nan
         top = QHBoxLayout()
         top.setContentsMargins(6, 2, 6, 0)
         top.addWidget(self.log_box)
@@ -175,7 +191,12 @@ class CurvesView(QWidget):
         self.loss_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems={"left": LossAxis("left")})
         self.acc_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
         self.acc_plot.setXLink(self.loss_plot)
-        for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy (%)")):
+        # Only while torch.no_grad() is forgotten on purpose: the memory the kept graphs hold.
+        self.memory_plot: pg.PlotItem = self.graphics.addPlot(row=2, col=0)
+        self.memory_plot.setXLink(self.loss_plot)
+        self.memory_plot.hide()
+        for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy (%)"),
+                            (self.memory_plot, "kept (MB)")):
             style_axes(plot, "epoch", label)
             # No grid, no clip-to-view, no auto-range: each of them re-scans or repaints everything
             # on every flush (80 ms per flush at 10k epochs); the ranges are kept here instead.
@@ -191,6 +212,17 @@ class CurvesView(QWidget):
         }
         for curve in self.curves.values():
             curve.setCurveClickable(False)
+        ref_val = pg.mkPen(REFERENCE_RGB, width=2, style=Qt.PenStyle.DotLine)
+        self.reference_curves = {
+            "train_loss": self.loss_plot.plot(name="normal run: train loss", pen=REFERENCE_PEN),
+            "val_loss": self.loss_plot.plot(name="normal run: validation loss", pen=ref_val),
+            "train_acc": self.acc_plot.plot(name="normal run: train accuracy", pen=REFERENCE_PEN),
+            "val_acc": self.acc_plot.plot(name="normal run: validation accuracy", pen=ref_val),
+        }
+        for curve in self.reference_curves.values():
+            curve.setZValue(-5)   # under the run's own curves
+        self.memory_curve = self.memory_plot.plot(name="graphs kept", pen=pg.mkPen((190, 40, 40), width=1))
+        self._show_legend()
         self.acc_plot.setYRange(0, 100, padding=0.05)  # room above 100 %, where the curves end up
         self._follow = True          # keep the ranges around the data until the user pans or zooms
         self._x_hi = 0.0
@@ -238,6 +270,7 @@ class CurvesView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(top)
+        layout.addWidget(self.mistake_label)
         layout.addWidget(self.graphics, 1)
 
     # -- slots (the main window connects these to the session) -------------------------
@@ -249,9 +282,13 @@ class CurvesView(QWidget):
         self._throttle.reset()
         self._best = None
         if experiment is not None:
+            self._mistake = MISTAKE_TABLE.get(experiment.train.mistake, NONE)
             self._set_task(task_of(experiment.data))
             self._planned = max(experiment.train.epochs - 1, 1)
-        for curve in self.curves.values():
+            # The normal run stays beside the same settings' mistake; anything else drops it.
+            if self._mistake is NONE or without_mistake(experiment) != self._reference_key:
+                self.set_reference(None, [])
+        for curve in (*self.curves.values(), self.memory_curve):
             curve.setData([], [])
         for line in self.best_lines:
             line.hide()
@@ -263,6 +300,7 @@ class CurvesView(QWidget):
         self._set_downsampling(1)
         self.loss_plot.setXRange(0, 10, padding=0.02)
         self.loss_plot.setYRange(0, 1, padding=0.02)
+        self._show_mistake()
 
     def set_data(self, splits: Any) -> None:
         """Curves do not draw data points; here so every view takes the same slots."""
@@ -304,9 +342,74 @@ class CurvesView(QWidget):
             self._redraw(self._hist.n)
         if ev.history:
             self._show_best(ev.best_epoch, ev.best_val_loss)
-        if self._follow and self._hist.n:  # the run is over: show exactly its epochs
-            self._x_hi = max(float(self._hist.view("epoch")[-1]), 1.0)
+        if self._follow and self._hist.n:  # the run is over: show exactly its epochs (and the normal run's)
+            self._x_hi = max(float(self._hist.view("epoch")[-1]), self._reference_last(), 1.0)
             self.loss_plot.setXRange(0, self._x_hi, padding=0.02)
+        self._show_mistake()
+
+    # -- a mistake beside its normal run ---------------------------------------------------
+    def set_reference(self, normal: Experiment | None, records: list[dict[str, Any]], done: bool = False) -> None:
+        """Draw the normal run of the same settings (grey, dashed) beside a run that makes a mistake:
+        `records` are its epochs so far (EpochEnd.as_record()); `done` once it has finished. None clears it."""
+        self._reference_key = normal
+        self._reference_done = done and normal is not None
+        rows = [_row_from_record(r) for r in records] if normal is not None else []
+        block = np.asarray(rows, dtype=float).reshape(len(rows), len(_COLUMNS))
+        self._reference = {name: block[:, i] for i, name in enumerate(_COLUMNS)}
+        for name, curve in self.reference_curves.items():
+            curve.setData(self._reference["epoch"], self._reference[name], connect="finite")
+        losses = np.concatenate([self._reference["train_loss"], self._reference["val_loss"]])
+        losses = losses[np.isfinite(losses)]
+        self._ref_lo, self._ref_hi = (float(losses.min()), float(losses.max())) if losses.size else (math.nan,) * 2
+        self._show_legend()
+        self._show_mistake()
+        if self._follow:
+            self._follow_data()
+
+    def reference_key(self) -> Experiment | None:
+        """The experiment of the normal run drawn beside the mistake, or None."""
+        return self._reference_key
+
+    def reference_data(self) -> dict[str, np.ndarray]:
+        """Copies of the normal run's curves (the same columns as data())."""
+        return {name: values.copy() for name, values in self._reference.items()}
+
+    def mistake_text(self) -> str:
+        """The line over the curves that says what went wrong and why ("" when no mistake is made)."""
+        return self.mistake_label.text() if not self.mistake_label.isHidden() else ""
+
+    def _reference_last(self) -> float:
+        epochs = self._reference.get("epoch")
+        return float(epochs[-1]) if epochs is not None and epochs.size else 0.0
+
+    def _show_legend(self) -> None:
+        normal = (f"&nbsp;&nbsp;<span style='color:{_css(REFERENCE_RGB)}'>- - normal run: train, · · · val</span>"
+                  if self._reference_key is not None else "")
+        self.legend.setText(f"<span style='color:{_css(BLUE)}'>━━ train</span>&nbsp;&nbsp;"
+                            f"<span style='color:{_css(INK)}'>━━ validation</span>&nbsp;&nbsp;"
+                            f"<span style='color:#5a5a5a'>- - - best epoch</span>{normal}")
+
+    def _show_mistake(self) -> None:
+        """The mistake's line: what went wrong and why, then what the curves show of it so far."""
+        m = self._mistake
+        if m is NONE:
+            self.mistake_label.hide()
+            return
+        text = f"<b>Mistake on purpose: {m.label}.</b> {m.why}"
+        if not m.validate_no_grad and self._hist.n:
+            held = self._hist.view("graph_mb")[-1]
+            if math.isfinite(held):
+                text += (f" Now {held:.1f} MB of graphs are kept after {self._hist.n:,} epochs; "
+                         "the normal run keeps none.")
+        if self._reference_key is None:
+            text += " The normal run of the same settings is drawn grey once it has trained."
+        elif self._reference_done and self._hist.n and len(self._reference["epoch"]):
+            mine, normal = self._hist.view("train_loss")[-1], self._reference["train_loss"][-1]
+            text += f" Last training loss {_fmt(mine)}; the normal run's (grey) {_fmt(normal)}."
+        else:
+            text += " Grey: the normal run of the same settings."
+        self.mistake_label.setText(text)
+        self.mistake_label.show()
 
     # -- public helpers -----------------------------------------------------------------
     def data(self) -> dict[str, np.ndarray]:
@@ -338,7 +441,10 @@ class CurvesView(QWidget):
     def _set_task(self, task: str) -> None:
         self._task = task
         regression = task == "regression"
-        self.acc_plot.setVisible(not regression)
+        # Forgetting no_grad changes no figure, only the memory held: its plot takes the accuracy's place.
+        memory = not self._mistake.validate_no_grad
+        self.acc_plot.setVisible(not regression and not memory)
+        self.memory_plot.setVisible(memory)
         self.loss_plot.setLabel("left", "loss (MSE)" if regression else "loss", color=LABEL)
 
     def _draw_pending(self) -> None:
@@ -354,6 +460,12 @@ class CurvesView(QWidget):
         self._set_downsampling(max(1, self._hist.n // DS_POINTS))  # a few thousand segments per curve on screen
         for name, curve in self.curves.items():
             curve.setData(x, self._hist.view(name), connect="finite")
+        if self.memory_plot.isVisible():
+            held = self._hist.view("graph_mb")
+            self.memory_curve.setData(x, held, connect="finite")
+            top = float(np.nanmax(held)) if np.isfinite(held).any() else 0.0
+            self.memory_plot.setYRange(0, _nice_ceiling(top * 1.05) if top > 0 else 1.0, padding=0.02)
+            self._show_mistake()
         if new_rows and self._hist.n:
             block = np.concatenate([self._hist.view(k)[-new_rows:] for k in ("train_loss", "val_loss")])
             block = block[np.isfinite(block)]
@@ -382,7 +494,7 @@ class CurvesView(QWidget):
 
     def _follow_data(self) -> None:
         """Grow the x range in steps ahead of the data, and the loss range to its values."""
-        last = float(self._hist.view("epoch")[-1]) if self._hist.n else 0.0
+        last = max(float(self._hist.view("epoch")[-1]) if self._hist.n else 0.0, self._reference_last())
         if last >= self._x_hi:
             self._x_hi = _nice_ceiling(max(10.0, last * 1.3))
             if self._planned:
@@ -391,7 +503,8 @@ class CurvesView(QWidget):
         self._fit_loss_range(only_grow=True)
 
     def _fit_loss_range(self, only_grow: bool = False) -> None:
-        lo, hi = self._loss_lo, self._loss_hi
+        lo = min((v for v in (self._loss_lo, self._ref_lo) if math.isfinite(v)), default=math.nan)
+        hi = max((v for v in (self._loss_hi, self._ref_hi) if math.isfinite(v)), default=math.nan)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return
         if self.is_log_loss():

@@ -9,6 +9,9 @@ from .plan import _Plan, _one_thread, _has, _fill, _docstring_safe, _title
 def _header(plan: _Plan) -> str:
     exp = plan.exp
     description = f"\n{exp.description}\n" if exp.description else ""
+    if plan.mistake.key != "none":   # the learner asked for it: say so at the top, and where to look
+        description += (f"\nOn purpose, this script makes a classic mistake: {plan.mistake.label}.\n"
+                        f"Look for the line marked MISTAKE.\n")
     needs = "torch, torchvision and numpy" if exp.data.name == "mnist" else "torch and numpy"
     usage = ("python this_script.py [MNIST_FOLDER]" if exp.data.name == "mnist" else "python this_script.py")
     if exp.data.name in TABULAR:

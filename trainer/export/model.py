@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from ..config import OPTIMIZER_TABLE, LayerSpec, input_dim, output_units
-from .plan import _Plan, _has, _fill, _num
+from ..config import OPTIMIZER_TABLE, LayerSpec, input_shape, output_units
+from ..shape_walk import format_shape, padding_of, stride_of, walk
+from .plan import _Plan, _has, _fill, _mistaken, _num
 
 
 _ACTIVATIONS = {"relu": "nn.ReLU()", "leaky_relu": "nn.LeakyReLU()", "tanh": "nn.Tanh()",
@@ -25,13 +26,16 @@ def _model(plan: _Plan) -> str:
         if len(first) == 3 and layer.kind in ("conv2d", "maxpool2d", "avgpool2d", "flatten"):
             text += f"   # -> {format_shape(out.out_shape)}"
         lines.append(text)
-    out_units = output_units(exp)
     width = seen[len(exp.model.layers)][0]
+    out_units = output_units(exp)
     if plan.loss == "bce":
         lines += [f"nn.Linear({width}, 1),   # the head: one output ...",
                   "nn.Sigmoid(),   # ... squashed to the probability of class 1, for BCELoss"]
     elif plan.loss == "mse":
         lines.append(f"nn.Linear({width}, 1),   # the head: the predicted y")
+    elif plan.mistake.softmax_first:
+        lines += [f"nn.Linear({width}, {out_units}),   # the head: one score (logit) per class ...",
+                  f"nn.Softmax(dim=1),   {_mistaken(plan)}"]
     else:
         lines.append(f"nn.Linear({width}, {out_units}),   # the head: one score (logit) per class, no softmax")
     if not exp.model.layers and plan.loss == "mse":
@@ -39,7 +43,7 @@ def _model(plan: _Plan) -> str:
     layers = "\n".join(f"    {line}" for line in lines)
     o = exp.optim
     kind = OPTIMIZER_TABLE[o.name]
-    args = [f"lr={_num(o.lr)}"]
+    args = [f"lr={_num(o.lr * plan.mistake.lr_factor)}"]
     if kind.takes_momentum:
         args.append(f"momentum={_num(o.momentum)}")
     args.append(f"weight_decay={_num(o.weight_decay)}")
@@ -61,6 +65,8 @@ def _model(plan: _Plan) -> str:
                     p.zero_()""")
     decay = ("# weight_decay is L2 regularisation: each step pulls every weight a little towards 0.\n"
              if o.weight_decay else "")
+    if plan.mistake.lr_factor != 1.0:
+        decay += f"{_mistaken(plan)} (lr={_num(o.lr)})\n"
     seeded = "the starting weights (and later dropout) draw" if _has(plan, "dropout") else "the starting weights draw"
     return _fill("""\
         # ── 2. Model, loss, optimizer ───────────────────────────────────────────────────────────

@@ -7,6 +7,7 @@ from textwrap import dedent
 
 from ..config import ONE_THREAD_BELOW, Experiment, resolved_loss, task_of
 from ..data import GATES
+from ..mistakes import SCRIPT_MARK, Mistake, mistake
 from ..mnist import SUBSETS as MNIST_SUBSETS
 from ..tabular.catalog import TABULAR
 from ..shapes import experiment_work
@@ -21,6 +22,11 @@ class _Plan:
     n_train: int         # training rows, extra points included
     batch: int           # 0 = one full batch per epoch
     work: int            # shapes.experiment_work: decides the thread count as the app does
+
+    @property
+    def mistake(self) -> Mistake:
+        """The mistake the script makes on purpose (trainer/mistakes.py); its `key` is "none" for none."""
+        return mistake(self.exp.train.mistake)
 
     @property
     def classes_as_index(self) -> bool:
@@ -59,6 +65,11 @@ def _one_thread(plan: _Plan) -> bool:
 
 def _has(plan: _Plan, kind: str) -> bool:
     return any(layer.kind == kind for layer in plan.exp.model.layers)
+
+
+def _mistaken(plan: _Plan) -> str:
+    """The comment that marks the script's mistaken line."""
+    return f"# {SCRIPT_MARK} {plan.mistake.script}"
 
 
 def _fill(template: str, **values: object) -> str:

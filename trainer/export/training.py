@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from .plan import _Plan, _has, _fill, _indent
+from .plan import _Plan, _has, _fill, _indent, _mistaken
 
 
 def _train_mode_comment(plan: _Plan) -> str:
@@ -38,7 +38,10 @@ def _training(plan: _Plan) -> str:
                   "n = len(X_train)",
                   "# Shuffling has its own generator, so it never disturbs the random numbers dropout draws.",
                   "shuffle = torch.Generator().manual_seed(SEED)"]
-    setup += ["train_losses, val_losses = [], []",
+    setup += ["train_losses, val_losses = [], []"]
+    if not plan.mistake.validate_no_grad:
+        setup.append("val_history = []   # every validation loss tensor, to look at later")
+    setup += [
               "best_val_loss = float('inf')",
               "best_epoch = 0"]
     if t.restore_best:
@@ -68,22 +71,30 @@ def _step_full(plan: _Plan) -> str:
             outputs = model(X_train)                  # ① forward
             if torch.isfinite(outputs).all():         # (BCELoss refuses NaN: weights that blew up give NaN)
                 loss = criterion(outputs, y_train)    # ② loss
-                optimizer.zero_grad()                 # ③ clear the old gradients (BEFORE backward!)
+                $zero_grad
                 loss.backward()                       # ④ backward: autograd fills every parameter's .grad
                 optimizer.step()                      # ⑤ update the weights
                 train_loss = loss.item()              # .item() -> a Python float
             else:
                 train_loss = math.nan                 # handled below as a divergence""",
-                     mode=_train_mode_comment(plan))
+                     mode=_train_mode_comment(plan), zero_grad=_zero_grad(plan, 38))
     return _fill("""\
         # ── Train: the five steps, on the whole training set at once (full batch) ──
         model.train()                         # $mode
         outputs = model(X_train)              # ① forward
         loss = criterion(outputs, y_train)    # ② loss
-        optimizer.zero_grad()                 # ③ clear the old gradients (BEFORE backward!)
+        $zero_grad
         loss.backward()                       # ④ backward: autograd fills every parameter's .grad
         optimizer.step()                      # ⑤ update the weights
-        train_loss = loss.item()              # .item() -> a Python float""", mode=_train_mode_comment(plan))
+        train_loss = loss.item()              # .item() -> a Python float""", mode=_train_mode_comment(plan),
+                 zero_grad=_zero_grad(plan, 38))
+
+
+def _zero_grad(plan: _Plan, width: int) -> str:
+    """Step ③, or the line a learner forgot (width: the column the step comments start at)."""
+    if plan.mistake.zero_grad:
+        return "optimizer.zero_grad()".ljust(width) + "# ③ clear the old gradients (BEFORE backward!)"
+    return "# optimizer.zero_grad()".ljust(width) + _mistaken(plan)
 
 
 def _step_batches(plan: _Plan) -> str:
@@ -102,15 +113,18 @@ def _step_batches(plan: _Plan) -> str:
             xb, yb = X_train[idx], y_train[idx]
             outputs = model(xb)               # ① forward$check
             loss = criterion(outputs, yb)     # ② loss (the mean over this batch)
-            optimizer.zero_grad()             # ③ clear the old gradients (BEFORE backward!)
+            $zero_grad
             loss.backward()                   # ④ backward: autograd fills every parameter's .grad
             optimizer.step()                  # ⑤ update the weights
             total_loss += loss.detach() * len(idx)
         # The epoch's training loss: each batch's mean weighted by its size, over all samples.
-        train_loss = total_loss.item() / n""", mode=_train_mode_comment(plan), check=check)
+        train_loss = total_loss.item() / n""", mode=_train_mode_comment(plan), check=check,
+                 zero_grad=_zero_grad(plan, 34))
 
 
 def _validate(plan: _Plan) -> str:
+    if not plan.mistake.validate_no_grad:
+        return _validate_recording(plan)
     if plan.loss == "bce":
         loss_line = ("# BCELoss refuses outputs that are not probabilities, so NaN outputs count as NaN loss.\n"
                      "val_loss = criterion(val_out, y_val).item() if torch.isfinite(val_out).all() "
@@ -122,11 +136,34 @@ def _validate(plan: _Plan) -> str:
         acc = "\n" + _correct(plan, "val_out", "y_val", "val_acc")
     return _fill("""\
         # ── Validate: evaluation mode, no gradients ──
-        model.eval()                          # $mode
+        $eval
         with torch.no_grad():                 # nothing here needs a gradient
             val_out = model(X_val)
-            $loss_line$acc""", mode=_eval_mode_comment(plan),
+            $loss_line$acc""", eval=_eval_line(plan),
                  loss_line=loss_line.replace("\n", "\n    "), acc=acc.replace("\n", "\n    "))
+
+
+def _eval_line(plan: _Plan) -> str:
+    if plan.mistake.validate_in_eval:
+        return "model.eval()".ljust(38) + f"# {_eval_mode_comment(plan)}"
+    return "# model.eval()".ljust(38) + _mistaken(plan)
+
+
+def _validate_recording(plan: _Plan) -> str:
+    """Validation with torch.no_grad() forgotten: the loss tensors kept in val_history hold their graphs."""
+    keep = ("val_loss_tensor = criterion(val_out, y_val)\n"
+            "val_history.append(val_loss_tensor)   # kept, and with it the graph of this whole pass\n"
+            "val_loss = val_loss_tensor.item()")
+    if plan.loss == "bce":
+        keep = ("if torch.isfinite(val_out).all():   # BCELoss refuses NaN outputs\n"
+                + _indent(keep) + "\nelse:\n    val_loss = math.nan")
+    acc = "\n" + _correct(plan, "val_out", "y_val", "val_acc") if plan.task != "regression" else ""
+    return _fill("""\
+        # ── Validate: evaluation mode ──
+        $eval
+        $mistake
+        val_out = model(X_val)
+        $keep$acc""", eval=_eval_line(plan), mistake=_mistaken(plan), keep=keep, acc=acc)
 
 
 def _correct(plan: _Plan, outputs: str, y: str, name: str) -> str:
