@@ -398,6 +398,8 @@ class ArchitecturePanel(Panel):
         row = self.list.currentRow()
         shape = self._shapes[row] if 0 <= row < len(self._layers) and row < len(self._shapes) else None
         self.layer_info.setText(shape_details(shape) if shape is not None else "")
+        bad = shape is not None and shape.error is not None   # red also while the layer is selected
+        self.layer_info.setStyleSheet(f"color: {ERROR_COLOR.name()}" if bad else "")
         self.layer_info.setVisible(shape is not None)
 
 

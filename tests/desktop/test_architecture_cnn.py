@@ -66,6 +66,8 @@ def test_a_linear_layer_on_a_map_is_named_and_a_conv_block_can_be_added(window, 
     assert window.revalidate() is None
     assert panel.error_text().startswith("model.layers[6]: a linear layer needs flat features, but gets a 32x7x7 map")
     assert panel.list.item(6).text().startswith("✗ Linear")
+    assert panel.list.item(6).foreground().color().name() == "#c62828"
+    _grab(window, "cnn-dock-linear-on-map.png")
     panel.select_layer(-1)
     panel.apply(replace(exp.model, layers=()))
     panel.add_conv_block()

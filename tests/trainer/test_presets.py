@@ -11,7 +11,7 @@ from trainer.models import build_model, param_count
 from trainer.presets import load_experiment, load_preset, names
 
 ALL = ["linear-regression", "perceptron-and", "xor-mlp", "spiral", "mnist-mlp", "mnist-small", "mnist-medium",
-       "mnist-deep", "mnist-mlp-full"]
+       "mnist-deep", "mnist-mlp-full", "mnist-cnn-seed", "mnist-cnn"]
 
 
 def test_every_lesson_phase_has_a_preset_in_lesson_order():
