@@ -26,6 +26,15 @@ def show_info(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
 
 
+def ask(parent: QWidget | None, title: str, text: str, yes: str, no: str) -> bool:
+    """A question with two answers, each a button with its own words; True when `yes` was chosen."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(no, QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is yes_button
+
+
 def show_document(parent: QWidget | None, title: str, html: str) -> QDialog:
     """A scrollable page of rich text (Help's Guide, the shortcuts) beside the window, not blocking it."""
     box = QDialog(parent)

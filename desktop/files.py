@@ -11,6 +11,7 @@ import io
 import logging
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 EXPERIMENT_FILTER = "Experiments (*.json)"
 MODEL_FILTER = "Neural Playground models (*.pt)"
+DATA_FILTER = "Tables (*.csv *.tsv *.tab *.txt);;All files (*)"
 
 
 class FileActions:
@@ -73,7 +75,7 @@ class FileActions:
         except ConfigError as exc:
             self._error("Could not open the experiment", f"{path.name}: {exc}")
             return False
-        self._host.apply_experiment(exp)
+        self._host.apply_experiment(self.located(exp))
         log.info("opened the experiment %s", path)
         self._say(f"Opened {path.name}")
         return True
@@ -101,6 +103,31 @@ class FileActions:
         log.info("saved the experiment to %s", path)
         self._say(f"Saved {path}")
         return True
+
+    def located(self, exp: Experiment) -> Experiment:
+        """An experiment on a data file (data.csv) that moved or changed: say which, and offer to locate
+        it. Opened either way; without the file the Dataset dock says why it cannot train."""
+        if exp.data.csv is None:
+            return exp
+        from trainer.tabular.errors import TableError
+        from trainer.tabular.provenance import check_file, locate
+        check = check_file(exp.data)
+        while not check.ok:
+            log.warning("the experiment's data file: %s", check.message)
+            if not dialogs.ask(self._host.window(), "The experiment's data file", check.message,
+                               "Locate the file…", "Open without it"):
+                return exp
+            found = self.ask_path(False, "Locate the data file", "data", DATA_FILTER)
+            if found is None:
+                return exp
+            try:
+                exp = replace(exp, data=locate(exp.data, found))
+            except TableError as exc:
+                self._error("Not the experiment's data file", str(exc))
+                continue
+            self._say(f"The data file is now {exp.data.csv.path}")
+            check = check_file(exp.data)
+        return exp
 
     # -- trained models --------------------------------------------------------------------------
     def save_model(self, path: str | os.PathLike | None = None) -> bool:
@@ -144,7 +171,7 @@ class FileActions:
             log.warning("could not load the model %s: %s", exc.path, exc.detail)   # the technical reason
             self._error("Could not load the model", str(exc))
             return False
-        self._host.show_loaded(ckpt.experiment, finished_from_checkpoint(ckpt), ckpt.model)
+        self._host.show_loaded(self.located(ckpt.experiment), finished_from_checkpoint(ckpt), ckpt.model)
         log.info("loaded the model %s", ckpt.path)
         self._say(f"Loaded {ckpt.path}", 8000)
         return True

@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
         self.add_tab("MNIST", self.mnist)
         from .lessons import install as install_lessons
         self.lessons = install_lessons(self)   # Lessons A1–C, the Lesson and Code docks, File > Export script
+        from .tabular import install as install_tabular
+        self.tabular = install_tabular(self)   # File > Import data, the views of tables (issue 17)
         self.dock_layout.keep_default()
 
         settings.check_store()                   # a damaged settings file is set aside, with a warning

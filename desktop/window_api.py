@@ -110,4 +110,25 @@ class AutogradHost(Protocol):
     def trained_model(self) -> Any: ...
 
 
-__all__ = ["AutogradHost", "FileHost", "LessonHost", "WorkspaceHost"]
+@runtime_checkable
+class TabularHost(Protocol):
+    """What desktop.tabular uses: File > Import data, the Dataset dock's Import button, the plane tabs."""
+
+    session: TrainingClient
+    trainedModelChanged: SignalInstance    # noqa: N815
+    experimentApplied: SignalInstance      # noqa: N815
+    dataset_panel: DatasetPanel            # its Import button; its changes redraw the table views
+    plane_tabs: QTabWidget                 # the table views are tabs here, beside the decision boundary
+    boundary: BoundaryView                 # whose tab a table's plane replaces
+    file_menu: QMenu
+    save_action: QAction                   # Import data goes above it, after Open
+
+    def window(self) -> QWidget: ...
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802
+    def current_experiment(self) -> Experiment: ...
+    def apply_experiment(self, exp: Experiment) -> None: ...
+    def trained(self) -> tuple[Experiment, Finished] | None: ...
+    def trained_model(self) -> Any: ...
+
+
+__all__ = ["AutogradHost", "FileHost", "LessonHost", "TabularHost", "WorkspaceHost"]

@@ -1,15 +1,25 @@
-"""The Dataset dock: which data, how much, how noisy, how split, and a preview of the points."""
+"""The Dataset dock: which data, how much, how noisy, how split, and a preview of the points.
+
+Besides the generated sets and MNIST: a "Real data" group (scikit-learn's tables, one line each on
+what they are) and the user's own CSV file (File > Import data, or the Import button here), shown
+as its file name with its row and feature counts. Tabular data keeps its columns and file
+(data.features, data.csv) as imported; the settings that only make points (samples, noise,
+classes, clicked-in points) are hidden for it.
+"""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QStatusTipEvent
-from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSizePolicy, QWidget)
 
-from trainer.config import DataSpec, n_classes, task_of
+from trainer.config import DataSpec, input_dim, n_classes, task_of
+from trainer.tabular.catalog import CSV, REAL_DATASETS, TABULAR
 
 from .. import settings
 from . import CountBox, IntBox, NumberBox, Panel, compact, select, tip
@@ -29,6 +39,8 @@ LABELS = {
 ORDER = ("spiral", "two-spirals", "circles", "moons", "blobs", "xor", "and", "or", "linear", "mnist")
 GATES = ("and", "or", "xor")
 GENERATED = ("spiral", "two-spirals", "circles", "moons", "blobs", "linear")
+REAL_GROUP = "Real data"      # the combo's heading over scikit-learn's tables
+OWN_GROUP = "Your data"       # ... and over an imported file
 
 # Class colours for the preview; the views draw with their own palette (desktop.views.colors).
 PALETTE = ("#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -67,6 +79,9 @@ class PointsPreview(QWidget):
         self._regression = splits.task == "regression"
         self._parts = [(splits.x_train, splits.y_train, "train"), (splits.x_val, splits.y_val, "val"),
                        (splits.x_test, splits.y_test, "test")]
+        flat = 2 if not self._regression else 1
+        if splits.input_dim > flat:   # a table of many columns: its first principal components
+            self._parts = [(principal_components(x, splits.x_train, flat), y, kind) for x, y, kind in self._parts]
         self._drawn = None
         self.update()
 
@@ -135,9 +150,28 @@ class PointsPreview(QWidget):
                 p.drawEllipse(QPointF(cx, cy), r, r)
 
 
+def principal_components(x: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
+    """x projected on the first k principal directions of `reference` (the training rows)."""
+    ref = np.asarray(reference, dtype=np.float64)
+    centre = ref.mean(axis=0) if len(ref) else np.zeros(x.shape[1])
+    _, _, vt = np.linalg.svd(ref - centre, full_matrices=False) if len(ref) > 1 else (None, None, np.eye(x.shape[1]))
+    return (np.asarray(x, dtype=np.float64) - centre) @ vt[:k].T
+
+
+def data_label(d: DataSpec) -> str:
+    """What the Dataset combo calls a dataset: an imported file by its name, rows and feature counts."""
+    if d.name == CSV and d.csv is not None:
+        kind = "regression" if d.csv.task == "regression" else f"{len(d.csv.class_names)} classes"
+        return f"{Path(d.csv.path).name} ({len(d.features)} features, {kind})"
+    if d.name in REAL_DATASETS:
+        return REAL_DATASETS[d.name].label
+    return LABELS.get(d.name, d.name)
+
+
 class DatasetPanel(Panel):
     prefixes = ("data.",)
     rootChosen = Signal(str)   # noqa: N815 -- the user chose the MNIST folder (Browse or typed): '' for the default
+    importRequested = Signal()   # noqa: N815 -- Import…: the window opens File > Import data
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -146,12 +180,29 @@ class DatasetPanel(Panel):
         self._aside: list[tuple[tuple[float, float, int], str]] = []   # added points that do not fit: (point, kind)
         self.last_notice = ""              # the last message about added points (also in the status bar)
         self._loading = False
+        self._tables: dict[str, DataSpec] = {}   # the features and file of each tabular set, as applied
+        self._rows: dict[str, int] = {}          # its number of usable rows, once loaded
 
         self.name = QComboBox()
         compact(self.name)
         for key in ORDER:
             self.name.addItem(LABELS[key], key)
+        self.name.insertSeparator(self.name.count())
+        self._heading(REAL_GROUP)
+        for key, info in REAL_DATASETS.items():
+            self.name.addItem("   " + info.label, key)
+            self.name.setItemData(self.name.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole)
         tip(self.name, "The data the network learns from")
+        self.import_button = QPushButton("Import CSV…")
+        tip(self.import_button, "Train on your own table: a CSV, TSV or semicolon-separated file (File > Import data)")
+        self.import_button.clicked.connect(self.importRequested.emit)
+        self.about = QLabel()
+        self.about.setObjectName("hint")
+        self.about.setWordWrap(True)
+        self.standardize = QCheckBox("Standardise the inputs")
+        tip(self.standardize, "Scale each feature (and a regression target) to mean 0 and std 1, with the "
+                              "statistics of the training rows only")
+        self.standardize.setChecked(True)
         self.samples = CountBox(4, 100_000, "Samples")
         self.samples.setSingleStep(50)
         tip(self.samples, "How many points to generate (all splits together)")
@@ -219,6 +270,8 @@ class DatasetPanel(Panel):
 
         f = self.form
         f.addRow("Dataset", self.name)
+        f.addRow("", self.about)
+        f.addRow("Your data", self.import_button)
         f.addRow("Samples", self.samples)
         f.addRow("Noise", self.noise)
         f.addRow("Classes", self.classes)
@@ -229,6 +282,7 @@ class DatasetPanel(Panel):
         f.addRow("Inputs", self.normalize)
         f.addRow("Folder", self.root_row)
         f.addRow("Added", self.extra_row)
+        f.addRow("Inputs", self.standardize)
         self.outer.addLayout(f)
         self.outer.addWidget(self.error_label)
         self.outer.addWidget(self.sizes)
@@ -238,7 +292,9 @@ class DatasetPanel(Panel):
                         ("data.classes", self.classes), ("data.val_fraction", self.val),
                         ("data.test_fraction", self.test), ("data.seed", self.seed),
                         ("data.mnist_subset", self.subset), ("data.normalize", self.normalize),
-                        ("data.root", self.root), ("data.extra_points", self.extra_label)):
+                        ("data.root", self.root), ("data.extra_points", self.extra_label),
+                        ("data.standardize", self.standardize), ("data.features", self.about),
+                        ("data.csv", self.about)):
             self.register(path, w)
         self.name.currentIndexChanged.connect(self._on_name)
         for box in (self.samples, self.classes):
@@ -247,24 +303,37 @@ class DatasetPanel(Panel):
             box.valueChanged.connect(self._emit)
         for box in (self.subset, self.normalize):
             box.currentIndexChanged.connect(self._emit)
+        self.standardize.toggled.connect(self._emit)
         self.root.editingFinished.connect(self._root_edited)
         self.apply(DataSpec())
 
     # -- the spec ---------------------------------------------------------------------
     def spec(self) -> DataSpec:
         # The folder is MNIST's: the other datasets are made here and have none.
-        root = (self.root.text().strip() or None) if self.name.currentData() == "mnist" else None
-        return DataSpec(name=self.name.currentData(), n_samples=self.samples.value(), noise=self.noise.value(),
+        name = self.name.currentData()
+        root = (self.root.text().strip() or None) if name == "mnist" else None
+        spec = DataSpec(name=name, n_samples=self.samples.value(), noise=self.noise.value(),
                         classes=self.classes.value(), val_fraction=self.val.value(),
                         test_fraction=self.test.value(), seed=self.seed.int_value(),
                         mnist_subset=self.subset.currentData(), normalize=self.normalize.currentData(),
                         root=root, extra_points=self._extra)
+        if name not in TABULAR:
+            return spec
+        # A table's rows are its own: no points are made or clicked in; its columns and file are kept.
+        table = self._tables.get(name, DataSpec(name=name))
+        defaults = DataSpec()
+        return replace(spec, n_samples=defaults.n_samples, noise=defaults.noise, classes=defaults.classes,
+                       extra_points=(), standardize=self.standardize.isChecked(), features=table.features,
+                       csv=table.csv)
 
     def apply(self, d: DataSpec) -> None:
         """Show a DataSpec; unknown combo values are added so nothing is silently changed."""
         self._loading = True
         try:
+            if d.name in TABULAR:
+                self._remember_table(d)
             select(self.name, d.name)
+            self.standardize.setChecked(d.standardize)
             self.samples.setValue(d.n_samples)
             self.noise.setValue(d.noise)
             self.classes.setValue(d.classes)
@@ -280,6 +349,31 @@ class DatasetPanel(Panel):
             self._loading = False
         self._update_enabled()
         self.changed.emit()
+
+    def _heading(self, text: str) -> None:
+        """A grey, unselectable line in the Dataset combo over a group of datasets."""
+        self.name.addItem(text)
+        item = self.name.model().item(self.name.count() - 1)
+        item.setEnabled(False)
+
+    def _remember_table(self, d: DataSpec) -> None:
+        """Keep a tabular set's columns and file; an imported file gets its own entry under Your data."""
+        self._tables[d.name] = replace(d, extra_points=())
+        self._rows.pop(d.name, None)
+        if d.name != CSV:
+            return
+        i = self.name.findData(CSV)
+        if i < 0:
+            self.name.insertSeparator(self.name.count())
+            self._heading(OWN_GROUP)
+            self.name.addItem("", CSV)
+            i = self.name.count() - 1
+        self.name.setItemText(i, "   " + data_label(d))
+        self.name.setItemData(i, d.csv.path if d.csv is not None else "", Qt.ItemDataRole.ToolTipRole)
+
+    def table_spec(self, name: str) -> DataSpec | None:
+        """The columns and file kept for a tabular set (None: not applied since the window opened)."""
+        return self._tables.get(name)
 
     def set_extra_points(self, points) -> None:
         self._extra = tuple((float(x), float(y), int(c)) for x, y, c in points)
@@ -330,6 +424,14 @@ class DatasetPanel(Panel):
         self.preview.set_splits(splits)
         n_tr, n_va, n_te = full.sizes
         note = f" ({full.note})" if getattr(full, "note", "") else ""
+        name = self.name.currentData()
+        if name in TABULAR:
+            self._rows[name] = sum(full.sizes)
+            self._show_about()
+            flat = 1 if full.task == "regression" else 2
+            if full.input_dim > flat:
+                note += (" · preview: the first principal component against the target" if flat == 1
+                         else " · preview: the first two principal components")
         drawn, total = sum(splits.sizes), sum(full.sizes)
         sample = f" · showing {drawn:,} of {total:,} points" if drawn < total else ""
         self.sizes.setText(f"train {n_tr} · val {n_va} · test {n_te}{note}{sample}")
@@ -354,15 +456,20 @@ class DatasetPanel(Panel):
     def _update_enabled(self) -> None:
         name = self.name.currentData()
         mnist, gate = name == "mnist", name in GATES
-        generated = name in GENERATED
+        generated, table = name in GENERATED, name in TABULAR
         for w in (self.samples, self.noise, self.seed, self.regenerate):
-            w.setEnabled(generated)
+            w.setEnabled(generated or (table and w in (self.seed, self.regenerate)))   # a table's split has a seed
         self.classes.setEnabled(name in ("spiral", "blobs"))
-        self.val.setEnabled(generated)
-        self.test.setEnabled(generated)
+        self.val.setEnabled(generated or table)
+        self.test.setEnabled(generated or table)
+        for w in (self.samples, self.noise, self.classes):   # a table's rows are given, not made
+            self._set_row_visible(w, not table)
+        self._set_row_visible(self.standardize, table)
+        self._show_about()
         for w in (self.subset, self.normalize, self.root_row):
             self._set_row_visible(w, mnist)
-        self._set_row_visible(self.extra_row, bool(self._extra or self._aside) or (not mnist and not gate and name != "linear"))
+        self._set_row_visible(self.extra_row, not table and (bool(self._extra or self._aside)
+                                                             or (not mnist and not gate and name != "linear")))
         k = len(self._extra)
         aside = f" · {len(self._aside)} set aside" if self._aside else ""
         self.extra_label.setText((f"{k} point{'s' if k != 1 else ''}" if k else "none yet") + aside)
@@ -374,6 +481,22 @@ class DatasetPanel(Panel):
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
         self.form.setRowVisible(field, visible)
+
+    def _show_about(self) -> None:
+        """One line on what a table is: a real set's description, or the file, its target and classes."""
+        name = self.name.currentData()
+        text = ""
+        if name in REAL_DATASETS:
+            text = REAL_DATASETS[name].description
+        elif name == CSV and self._tables.get(CSV) is not None and self._tables[CSV].csv is not None:
+            d = self._tables[CSV]
+            rows = self._rows.get(CSV)
+            what = ("predicts the number in " if d.csv.task == "regression" else "classifies ") + repr(d.csv.target)
+            classes = "" if d.csv.task == "regression" else f" into {_names(d.csv.class_names)}"
+            text = (f"{Path(d.csv.path).name}: {f'{rows:,} rows, ' if rows else ''}{len(d.features)} features; "
+                    f"{what}{classes}")
+        self.about.setText(text)
+        self._set_row_visible(self.about, bool(text))
 
     def _new_seed(self) -> None:
         self.seed.setValue(random.randrange(0, 2 ** 31))
@@ -394,9 +517,17 @@ class DatasetPanel(Panel):
         d = self.spec()
         if d.name == "mnist":
             return "28×28 = 784 inputs"
+        if d.name in TABULAR:
+            k = input_dim(d)
+            cols = f": {_names(d.features)}" if d.features else ""
+            return f"{k} input{'s' if k != 1 else ''}{cols}"
         return {"linear": "1 input (x)"}.get(d.name, "2 inputs (x₁, x₂)")
 
 
+
+
+def _names(names: tuple[str, ...], shown: int = 6) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _kind(name: str) -> str:
@@ -406,7 +537,7 @@ def _kind(name: str) -> str:
 
 def _fits(point: tuple[float, float, int], kind: str, name: str, classes: int) -> bool:
     """Whether an added point of `kind` can belong to the dataset `name` (with `classes` classes)."""
-    if name == "mnist" or kind != _kind(name):
+    if name == "mnist" or name in TABULAR or kind != _kind(name):
         return False
     return kind == "line" or 0 <= point[2] < n_classes(DataSpec(name=name, classes=classes))
 
@@ -419,6 +550,8 @@ def _why_not(aside: list, name: str, classes: int) -> str:
     label = LABELS.get(name, name)
     if name == "mnist":
         return "MNIST's inputs are images, not points of the plane"
+    if name in TABULAR:
+        return f"{data_label(DataSpec(name=name))} is a table of its own rows, not points of the plane"
     if name == "linear":
         return f"{label} takes (x, y) values, not points of a class"
     if any(k == "line" for _, k in aside):
@@ -439,4 +572,5 @@ def outputs_text(d: DataSpec, loss: str) -> str:
     return f"{n_classes(d)} outputs → softmax over the classes (cross-entropy)"
 
 
-__all__ = ["DatasetPanel", "PointsPreview", "LABELS", "outputs_text"]
+__all__ = ["DatasetPanel", "PointsPreview", "LABELS", "REAL_GROUP", "data_label", "outputs_text",
+           "principal_components"]

@@ -1,4 +1,7 @@
-"""The 10x10 confusion matrix as a heatmap with counts, and each digit's accuracy at the end of its row.
+"""The confusion matrix as a heatmap with counts, and each class's accuracy at the end of its row.
+
+MNIST's 10 digits by default; `set_classes` gives it other classes by name (a CSV's text labels,
+iris' species), shown as written on the rows and columns.
 
 Rows are the true digit, columns the prediction (the seed's layout). One colour
 scale for the whole matrix would leave every mistake white next to a diagonal of
@@ -19,7 +22,8 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from .colors import BLUE, INK, ORANGE
 
-N = 10
+N = 10                 # MNIST's digits: the classes until set_classes says otherwise
+LABEL_MAX_PX = 110     # a row's class name is elided beyond this width
 _WHITE = np.array((255, 255, 255), dtype=float)
 
 
@@ -38,10 +42,13 @@ def _readable_on(color: QColor) -> QColor:
 class ConfusionMatrixView(QWidget):
     """Counts of (true, predicted) test digits; empty until set_matrix."""
 
-    cellClicked = Signal(int, int)       # true digit, predicted digit
+    cellClicked = Signal(int, int)       # true class, predicted class
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._names: tuple[str, ...] = tuple(str(d) for d in range(N))
+        self._digits = True                # the default classes: the tooltips speak of images of a digit
+        self._empty_text = "Train an MNIST model\nto fill this in"
         self._cm: np.ndarray | None = None
         self._selected: tuple[int, int] | None = None
         self._hover: tuple[int, int] | None = None
@@ -50,9 +57,24 @@ class ConfusionMatrixView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     # -- data -----------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """How many classes the matrix has rows (and columns) for."""
+        return len(self._names)
+
+    def set_classes(self, names: tuple[str, ...] | list[str], empty_text: str = "Train a model\nto fill this in") -> None:
+        """Other classes than MNIST's digits, by name (class i is names[i]); clears the matrix."""
+        self._names = tuple(str(n) for n in names)
+        self._digits = False
+        self._empty_text = empty_text
+        self.set_matrix(None)
+
+    def class_names(self) -> tuple[str, ...]:
+        return self._names
+
     def set_matrix(self, cm: np.ndarray | None) -> None:
-        """cm[t, p] = test digits of true class t predicted as p; None clears."""
-        self._cm = None if cm is None else np.asarray(cm, dtype=np.int64).reshape(N, N)
+        """cm[t, p] = test rows of true class t predicted as p; None clears."""
+        self._cm = None if cm is None else np.asarray(cm, dtype=np.int64).reshape(self.n, self.n)
         self._selected = None
         self.update()
 
@@ -69,23 +91,28 @@ class ConfusionMatrixView(QWidget):
 
     # -- geometry -------------------------------------------------------------------------
     def _layout(self) -> tuple[float, float, float]:
-        """(left, top, cell side) of the 10x10 grid, leaving room for the axes and the accuracy column."""
+        """(left, top, cell side) of the n x n grid, leaving room for the axes and the accuracy column."""
         fm = self.fontMetrics()
-        left = fm.height() + fm.horizontalAdvance("0") + 14   # "True" rotated, then the row digits
+        left = fm.height() + self._row_label_width() + 14    # "True" rotated, then the row labels
         top = 4
-        bottom = 2 * fm.height() + 10                           # column digits, then "Predicted"
+        bottom = 2 * fm.height() + 10                           # column labels, then "Predicted"
         right = self._accuracy_width() + 4
-        side = max(8.0, min((self.width() - left - right) / N, (self.height() - top - bottom) / N))
+        n = self.n
+        side = max(8.0, min((self.width() - left - right) / n, (self.height() - top - bottom) / n))
         # centre the whole drawing in the space it has
-        left += max(0.0, (self.width() - left - right - side * N) / 2)
+        left += max(0.0, (self.width() - left - right - side * n) / 2)
         return left, top, side
+
+    def _row_label_width(self) -> int:
+        fm = self.fontMetrics()
+        return min(LABEL_MAX_PX, max(fm.horizontalAdvance(name) for name in self._names))
 
     def _accuracy_width(self) -> int:
         fm = self.fontMetrics()
         return fm.horizontalAdvance("100.0%") + 8 + 44       # the value and a 40 px bar
 
     def per_digit_accuracy(self) -> np.ndarray | None:
-        """Percent right for each true digit, as the column beside the rows shows it."""
+        """Percent right for each true class, as the column beside the rows shows it."""
         from trainer.metrics import per_class_accuracy
         return None if self._cm is None else per_class_accuracy(self._cm)
 
@@ -101,15 +128,15 @@ class ConfusionMatrixView(QWidget):
         left, top, side = self._layout()
         col = math.floor((pos.x() - left) / side)
         row = math.floor((pos.y() - top) / side)
-        return (row, col) if 0 <= row < N and 0 <= col < N else None
+        return (row, col) if 0 <= row < self.n and 0 <= col < self.n else None
 
     def accuracy_row_at(self, pos: QPointF | QPoint) -> int | None:
         """The digit whose accuracy bar is at pos, if any."""
         left, top, side = self._layout()
-        x0 = left + N * side + 8
+        x0 = left + self.n * side + 8
         row = math.floor((pos.y() - top) / side)
         inside = x0 <= pos.x() <= x0 + self._accuracy_width()
-        return row if inside and 0 <= row < N else None
+        return row if inside and 0 <= row < self.n else None
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(420, 360)
@@ -141,8 +168,9 @@ class ConfusionMatrixView(QWidget):
         count_font = QFont(self.font())
         count_font.setPixelSize(max(7, min(13, int(side * 0.34))))
         grid_pen = QPen(QColor(225, 228, 232))
-        for t in range(N):
-            for q in range(N):
+        n = self.n
+        for t in range(n):
+            for q in range(n):
                 rect = self.cell_rect(t, q)
                 color = self.cell_color(t, q)
                 p.fillRect(rect, color)
@@ -154,20 +182,22 @@ class ConfusionMatrixView(QWidget):
                     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{int(self._cm[t, q])}")
         p.setFont(self.font())
         p.setPen(QColor(*INK))
-        for i in range(N):   # row digits on the left, column digits below
-            p.drawText(QRectF(left - fm.horizontalAdvance("0") - 10, top + i * side, fm.horizontalAdvance("0") + 6,
-                              side), Qt.AlignmentFlag.AlignCenter, str(i))
-            p.drawText(QRectF(left + i * side, top + N * side + 2, side, fm.height()),
-                       Qt.AlignmentFlag.AlignCenter, str(i))
+        label_w = self._row_label_width()
+        for i, name in enumerate(self._names):   # row labels on the left, column labels below
+            p.drawText(QRectF(left - label_w - 10, top + i * side, label_w + 6, side),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w))
+            p.drawText(QRectF(left + i * side, top + n * side + 2, side, fm.height()),
+                       Qt.AlignmentFlag.AlignCenter, fm.elidedText(name, Qt.TextElideMode.ElideRight, int(side) - 2))
         bold = QFont(self.font())
         bold.setBold(True)
         p.setFont(bold)
-        p.drawText(QRectF(left, top + N * side + fm.height() + 4, N * side, fm.height() + 2),
+        p.drawText(QRectF(left, top + n * side + fm.height() + 4, n * side, fm.height() + 2),
                    Qt.AlignmentFlag.AlignCenter, "Predicted")
         p.save()
-        p.translate(fm.height() / 2 + 2, top + N * side / 2)
+        p.translate(fm.height() / 2 + 2, top + n * side / 2)
         p.rotate(-90)
-        p.drawText(QRectF(-N * side / 2, -fm.height() / 2, N * side, fm.height()), Qt.AlignmentFlag.AlignCenter,
+        p.drawText(QRectF(-n * side / 2, -fm.height() / 2, n * side, fm.height()), Qt.AlignmentFlag.AlignCenter,
                    "True")
         p.restore()
         self._paint_accuracy(p, left, top, side)
@@ -180,21 +210,21 @@ class ConfusionMatrixView(QWidget):
         if self._cm is None:
             p.setPen(QColor(90, 90, 90))
             p.setFont(self.font())
-            p.drawText(QRectF(left, top, N * side, N * side), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                       "Train an MNIST model\nto fill this in")
+            p.drawText(QRectF(left, top, n * side, n * side), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self._empty_text)
         p.end()
 
     def _paint_accuracy(self, p: QPainter, left: float, top: float, side: float) -> None:
         """Each row's accuracy: a bar (0-100%) and the value, right of the matrix."""
         fm = self.fontMetrics()
-        x0 = left + N * side + 8
+        x0 = left + self.n * side + 8
         bar_w = 40.0
         p.setFont(self.font())
         p.setPen(QColor(*INK))
-        p.drawText(QRectF(x0, top + N * side + 2, self._accuracy_width(), fm.height()),
+        p.drawText(QRectF(x0, top + self.n * side + 2, self._accuracy_width(), fm.height()),
                    Qt.AlignmentFlag.AlignLeft, "accuracy")
         acc = self.per_digit_accuracy()
-        for t in range(N):
+        for t in range(self.n):
             y = top + t * side
             track = QRectF(x0, y + side * 0.3, bar_w, side * 0.4)
             p.fillRect(track, QColor(236, 239, 243))
@@ -211,6 +241,12 @@ class ConfusionMatrixView(QWidget):
             return ""
         count = int(self._cm[true, pred])
         total = int(self._cm[true].sum())
+        if not self._digits:
+            t, q = self._names[true], self._names[pred]
+            share = f" ({count / total * 100:.1f}% of them)" if total else ""
+            if true == pred:
+                return f"{count:,} of the {total:,} test rows of class {t} were classified right{share}."
+            return f"{count:,} test rows of class {t} were taken for {q}{share if count else ''}."
         share = f" ({count / total * 100:.1f}% of the {true}s)" if total else ""
         if true == pred:
             return f"{count:,} of {total:,} test images of a {true} were recognised{share}. Click to see them."
@@ -232,7 +268,11 @@ class ConfusionMatrixView(QWidget):
         row = self.accuracy_row_at(pos)
         if self._cm is not None and row is not None:
             right, total = int(self._cm[row, row]), int(self._cm[row].sum())
+            if not self._digits:
+                return f"{right:,} of the {total:,} test rows of class {self._names[row]} were classified right"
             return f"{right:,} of the {total:,} test images of a {row} were recognised"
+        if not self._digits:
+            return "Rows: the true class; columns: what the model said."
         return "Rows: the true digit; columns: what the model said. Click a cell to see its digits."
 
     def event(self, event: QEvent) -> bool:

@@ -272,6 +272,7 @@ class NetworkView(QWidget):
         self.cnn: CnnDiagram | None = None       # a CNN's diagram (network_cnn), else None
         self._extent: tuple[float, float, float, float] | None = None
         self._task = "multiclass"
+        self._classes: tuple[str, ...] = ()   # a table's class names (the output labels); () = "class k"
         self._selected: tuple[int, int] | None = None
         self._weights: tuple = ()
 
@@ -298,6 +299,8 @@ class NetworkView(QWidget):
         cols, lines, params = architecture(experiment)
         self.layers = cols
         self._task = task_of(experiment.data)
+        from trainer.tabular.datasets import class_names_of, is_tabular   # a table's classes have names
+        self._classes = class_names_of(experiment.data) if is_tabular(experiment.data) else ()
         self._weights = ()
         self._selected = None
         self.scene.clear()
@@ -412,8 +415,9 @@ class NetworkView(QWidget):
                 self._side_labels += [(n, self._add(Label(name, "left")), "left") for n, name in zip(nodes, names)]
             if col.kind == "output":
                 for node in nodes:
+                    names = self._classes or tuple(f"class {c}" for c in range(max(len(nodes), 2)))
                     text = ("y" if self._task == "regression" else
-                            "p(class 1)" if len(nodes) == 1 else f"class {node.unit}")
+                            f"p({names[1]})" if len(nodes) == 1 else names[node.unit])
                     self._side_labels.append((node, self._add(Label(text, "right")), "right"))
             if col.kind == "hidden":
                 hidden_index += 1
