@@ -160,9 +160,8 @@ def principal_components(x: np.ndarray, reference: np.ndarray, k: int) -> np.nda
 
 def data_label(d: DataSpec) -> str:
     """What the Dataset combo calls a dataset: an imported file by its name, rows and feature counts."""
-    if d.name == CSV and d.csv is not None:
-        kind = "regression" if d.csv.task == "regression" else f"{len(d.csv.class_names)} classes"
-        return f"{Path(d.csv.path).name} ({len(d.features)} features, {kind})"
+    if d.name == CSV and d.csv is not None:   # short: the combo is narrow; the line below it says more
+        return f"{Path(d.csv.path).name} ({len(d.features)} features)"
     if d.name in REAL_DATASETS:
         return REAL_DATASETS[d.name].label
     return LABELS.get(d.name, d.name)

@@ -76,6 +76,7 @@ class ImportDataDialog(QDialog):
         self.preview.setObjectName("importPreview")
         self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.preview.setMinimumHeight(180)
+        self.preview.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
 
         self.target = QComboBox()
         self.target.setToolTip("The column the network learns to predict")

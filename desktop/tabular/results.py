@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from trainer.config import ConfigError, DataSpec, Experiment, input_dim, task_of
 from trainer.errors import error_message
-from trainer.tabular.catalog import CSV, TABULAR
+from trainer.tabular.catalog import CSV, REAL_DATASETS, TABULAR
 
 from ..throttle import Throttle
 from ..views.confusion import ConfusionMatrixView
@@ -180,7 +180,8 @@ class TabularResults(QObject):
         fin = trained[1]
         if regression:
             actual, predicted = predicted_vs_actual(self._model, exp, splits)
-            target = exp.data.csv.target if exp.data.csv is not None else "target"
+            target = (exp.data.csv.target if exp.data.csv is not None
+                      else REAL_DATASETS[exp.data.name].label.lower() if exp.data.name in REAL_DATASETS else "target")
             self.scatter.set_values(actual, predicted, target, fin.metrics)
         elif fin.metrics.get("confusion") is not None:
             self.confusion.set_matrix(fin.metrics["confusion"])

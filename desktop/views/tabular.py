@@ -99,7 +99,8 @@ class TablePlaneView(QWidget):
 
     def set_choices(self, choices: list[tuple[str, Any]]) -> None:
         """The planes offered ((label, PlaneChoice), the first chosen); keeps the choice when it is still offered."""
-        keep = self.choice()
+        same = [label for label, _ in choices] == [self.picker.itemText(i) for i in range(self.picker.count())]
+        keep = self.choice() if same else None   # other features: the same indices are other columns
         self._choices = [c for _, c in choices]
         self.picker.blockSignals(True)
         self.picker.clear()

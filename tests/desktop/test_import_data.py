@@ -63,7 +63,7 @@ def test_each_separator_and_header_is_detected_and_imported(window, qtbot, tmp_p
     assert data.name == "csv" and data.features == names[:3]
     assert (data.csv.separator, data.csv.decimal, data.csv.header) == (separator, decimal, header)
     assert data.csv.class_names == SPECIES and data.csv.target == names[-1]
-    assert window.dataset_panel.name.currentText().strip() == "flowers.csv (3 features, 3 classes)"
+    assert window.dataset_panel.name.currentText().strip() == "flowers.csv (3 features)"
     assert "30 rows" in window.dataset_panel.about.text()
     assert window.title_label.text().strip() == "flowers"
 
