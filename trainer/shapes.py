@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-from .config import DataSpec, Experiment, ModelSpec, input_shape, output_units
+from .config import DataSpec, Experiment, ModelSpec, experiment_param_count, input_shape, output_units
 from .shape_walk import LayerShape, error_path, first_error, format_shape, keeps_image, walk
 
 class Totals(NamedTuple):
@@ -45,10 +45,17 @@ def experiment_macs(exp: Experiment) -> int:
     return totals(layer_shapes(exp)).macs
 
 
+def experiment_work(exp: Experiment) -> int:
+    """The size that decides the CPU thread count (loop._threads_for and the exported script): the
+    parameter count, or the multiply-adds per example where larger (a CNN reuses each weight at every
+    position of its map). An MLP's multiply-adds are its weights, so for an MLP this is its parameters."""
+    return max(experiment_param_count(exp), experiment_macs(exp))
+
+
 def is_cnn(exp: Experiment) -> bool:
     """Whether the model sees its input as an image (it starts with image layers such as conv2d)."""
     return exp.data.name == "mnist" and keeps_image(exp.model.layers)
 
 
 __all__ = ["LayerShape", "Totals", "layer_shapes", "draft_shapes", "totals", "error_path", "first_error",
-           "format_shape", "experiment_macs", "is_cnn"]
+           "format_shape", "experiment_macs", "experiment_work", "is_cnn"]
