@@ -31,15 +31,25 @@ class MaskSource:
     """
 
     def __init__(self, plan: Iterator[tuple[tuple[int, int], float]], ahead: int):
-        self._queue: queue.Queue = queue.Queue(maxsize=ahead)
+        self._queue: queue.Queue = queue.Queue()
+        self._slots = threading.Semaphore(ahead)    # masks the helper may hold drawn ahead
+        self._plan = plan
+        # Whoever draws holds this from taking the plan's next item until its mask is queued (the
+        # helper) or handed out (the training thread): masks are drawn, queued and used in plan order.
+        # The helper waits for a free slot before it takes the lock, never while holding it.
+        self._drawing = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._draw, args=(plan,), name="np-dropout-masks", daemon=True)
+        self._thread = threading.Thread(target=self._draw, name="np-dropout-masks", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def take(self, shape: torch.Size) -> torch.Tensor:
-        mask = self._queue.get()
+        try:
+            mask = self._queue.get_nowait()
+            self._slots.release()
+        except queue.Empty:
+            mask = self._draw_here()
         if isinstance(mask, BaseException):
             raise mask
         if mask is _DONE or mask.shape != shape:
@@ -50,33 +60,41 @@ class MaskSource:
 
     def close(self) -> None:
         """Stop drawing (masks drawn ahead are dropped) and wait for the helper thread."""
-        self._stop.set()
-        while self._thread.ident is not None and self._thread.is_alive():
+        self._stop.set()              # a helper waiting for a slot sees it within 50 ms
+        if self._thread.ident is not None:
+            self._thread.join()
+
+    def _draw_here(self):
+        """The helper fell behind (a busy machine runs a nice-19 thread rarely): the training thread
+        draws the next mask itself instead of waiting, so prefetching is never slower than nn.Dropout."""
+        with self._drawing:
             try:
-                self._queue.get_nowait()   # a helper blocked on a full queue gets its place and sees the stop
+                mask = self._queue.get_nowait()   # queued while we waited for the lock
+                self._slots.release()
+                return mask
             except queue.Empty:
                 pass
-            self._thread.join(0.01)
+            item = next(self._plan, None)
+            return _DONE if item is None else _mask(*item)
 
-    def _draw(self, plan: Iterator[tuple[tuple[int, int], float]]) -> None:
+    def _draw(self) -> None:
         _yield_to_the_training()
         try:
-            for shape, keep in plan:
-                # What torch's dropout does (ATen's _dropout_impl): empty_like, bernoulli_(1 - p), div_(1 - p).
-                self._put(torch.empty(shape).bernoulli_(keep).div_(keep))
-                if self._stop.is_set():
+            while not self._stop.is_set():
+                if not self._slots.acquire(timeout=0.05):
+                    continue
+                with self._drawing:
+                    item = next(self._plan, None)
+                    self._queue.put(_DONE if item is None else _mask(*item))
+                if item is None:
                     return
-            self._put(_DONE)
         except BaseException as exc:  # noqa: BLE001 -- handed to the training thread, which raises it
-            self._put(exc)
+            self._queue.put(exc)
 
-    def _put(self, item) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
+
+def _mask(shape: tuple[int, int], keep: float) -> torch.Tensor:
+    """What torch's dropout does (ATen's _dropout_impl): empty_like, bernoulli_(1 - p), div_(1 - p)."""
+    return torch.empty(shape).bernoulli_(keep).div_(keep)
 
 
 def _yield_to_the_training() -> None:
@@ -85,8 +103,8 @@ def _yield_to_the_training() -> None:
     Where the training uses every core (2 intra-op threads on the MNIST subset), a helper competing
     as an equal stalls each parallel product on its slowest thread; at nice 19 it draws in the gaps
     and on an idle core (measured, medians of 4: MNIST subset 19.2 -> 20.5 epochs/s, spiral 775 ->
-    956; nice 0 gave 20.4 and 902). When it falls behind, the loop waits for it: never worse than
-    drawing in line.
+    956; nice 0 gave 20.4 and 902). When it falls behind, the loop does not wait for it: never worse than
+    drawing in line: the training thread then draws the next mask itself (MaskSource._draw_here).
     """
     if sys.platform.startswith("linux"):
         try:
