@@ -13,6 +13,9 @@ script. It is not the framework's overhead: for that a second plain interpreter 
 tuned as the app is (`bench.plain --serve --tuned`: the trainer's environment variables, thread rule
 and fused optimizer), interleaved with the rest, and overhead_ratio = trainer_eps / tuned_plain_eps
 (1.0: the framework costs nothing against the best plain script; below 1: it costs that fraction).
+
+After the mnist-cnn workload comes bench/conv.py's `conv` line: the GFLOP/s of that workload's trainer
+(and window) against a bare convolution forward + backward on the same shapes.
 """
 from __future__ import annotations
 
@@ -43,6 +46,9 @@ WORKLOADS = (
     Workload("spiral", "spiral", 1500, 5, 10.0),           # full batch, 2-100-3
     Workload("mnist5k", "mnist-mlp", 20, 3, 15.0),         # the seed's 5,000-image subset, full batch
     Workload("mnist60k", "mnist-mlp-full", 1, 3, 15.0),    # 55,000 images in batches of 128
+    # The mnist-cnn network on the seed's 5,000 images (mnist-cnn-seed, batches of 128): a full 55,000-image
+    # epoch takes ~10 s on the quiet 2-core machine and minutes under load, too long for 4 loops x 3 repeats.
+    Workload("mnist-cnn", "mnist-cnn-seed", 2, 3, 30.0),
 )
 BATCH_60K = 128   # bench/plain.py's mini-batch size, whatever the preset is tuned to
 
@@ -99,7 +105,11 @@ def run(window, quick: bool = False) -> None:
     plain, tuned = PlainLoops(), PlainLoops(tuned=True)
     try:
         for w in WORKLOADS:
-            emit(_workload(window, plain, tuned, w, quick))
+            line = _workload(window, plain, tuned, w, quick)
+            emit(line)
+            if w.name == "mnist-cnn" and line["device"] == "cpu":   # the bare convolutions are timed on the CPU
+                from . import conv
+                emit(conv.run(experiment(w), line["trainer_eps"], line["gui_eps"], quick=quick))
     finally:
         plain.close()
         tuned.close()

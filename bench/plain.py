@@ -33,9 +33,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn, optim  # noqa: E402
 
-from trainer.config import ONE_THREAD_BELOW  # noqa: E402
+from trainer.config import ONE_THREAD_BELOW, Experiment  # noqa: E402
 from trainer.data import Splits  # noqa: E402
 from trainer.models import fused_ok  # noqa: E402
+from trainer.shapes import experiment_work, layer_shapes  # noqa: E402
 
 
 def _tensors(s: Splits, device: str = "cpu"):
@@ -44,13 +45,14 @@ def _tensors(s: Splits, device: str = "cpu"):
     return f(s.x_train), l(s.y_train), f(s.x_val), l(s.y_val)
 
 
-def _adam(model: nn.Module, tuned: bool, rows: int, **kwargs) -> optim.Adam:
+def _adam(model: nn.Module, tuned: bool, rows: int, work: int = 0, **kwargs) -> optim.Adam:
     """The seed's `optim.Adam(...)`; tuned: the app's thread rule for this model and batch, and its
-    fused step (the thread count is restored by `serve` after the run)."""
+    fused step (the thread count is restored by `serve` after the run). `work`: the size the rule
+    weighs (trainer.shapes.experiment_work) where it is not the parameter count, as for a CNN."""
     params = list(model.parameters())
     if not tuned:
         return optim.Adam(params, **kwargs)
-    if params[0].device.type == "cpu" and sum(p.numel() for p in params) * rows < ONE_THREAD_BELOW:
+    if params[0].device.type == "cpu" and (work or sum(p.numel() for p in params)) * rows < ONE_THREAD_BELOW:
         torch.set_num_threads(1)
     return optim.Adam(params, fused=fused_ok("adam", params) or None, **kwargs)
 
@@ -159,7 +161,65 @@ def mnist60k(splits: Splits, epochs: int, batch_size: int = 128, device: str = "
     return epochs, time.perf_counter() - start
 
 
-LOOPS = {"spiral": spiral, "mnist5k": mnist5k, "mnist60k": mnist60k}
+def cnn_model(exp: Experiment) -> nn.Module:
+    """The preset's CNN as a learner writes it out (two conv blocks, a hidden layer, dropout), its sizes
+    read from the preset: conv -> ReLU -> 2x2 max pool, twice, then flatten -> linear -> ReLU -> dropout."""
+    convs = [l for l in exp.model.layers if l.kind == "conv2d"]
+    hidden = next(l for l in exp.model.layers if l.kind == "linear")
+    drop = next(l for l in exp.model.layers if l.kind == "dropout")
+    pool = next(l for l in exp.model.layers if l.kind == "maxpool2d").kernel
+    flat = next(s.out_shape[0] for s in layer_shapes(exp) if s.kind == "flatten")   # 32 x 7 x 7
+    c1, c2 = convs
+    return nn.Sequential(
+        nn.Conv2d(1, c1.channels, c1.kernel, padding=c1.padding), nn.ReLU(), nn.MaxPool2d(pool),
+        nn.Conv2d(c1.channels, c2.channels, c2.kernel, padding=c2.padding), nn.ReLU(), nn.MaxPool2d(pool),
+        nn.Flatten(), nn.Linear(flat, hidden.units), nn.ReLU(), nn.Dropout(drop.p),
+        nn.Linear(hidden.units, 10))
+
+
+def mnist_cnn(splits: Splits, epochs: int, device: str = "cpu", budget_s: float = 0.0, tuned: bool = False,
+              exp: Experiment | None = None) -> tuple[float, float]:
+    """mnist60k's loop for the preset's CNN: each batch viewed as 1x28x28 images (`x.view(-1, 1, 28, 28)`).
+
+    Tuned: also channels-last, as trainer.models.build_model converts every CNN, and the thread rule
+    weighs the multiply-adds (trainer.shapes.experiment_work), as trainer.loop does."""
+    assert exp is not None, "mnist_cnn reads its network and batch size from the preset"
+    X_train, y_train, X_val, y_val = _tensors(splits, device)
+    torch.manual_seed(42)
+    model = cnn_model(exp).to(device)
+    view = lambda x: x.view(-1, 1, 28, 28)
+    if tuned:
+        model = model.to(memory_format=torch.channels_last)
+        # The view stays NCHW-strided; the first convolution then writes its output channels-last.
+    criterion = nn.CrossEntropyLoss()
+    batch_size = exp.train.batch_size
+    optimizer = _adam(model, tuned, batch_size, work=experiment_work(exp), lr=exp.optim.lr)
+    n = len(X_train)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(n, device=device)
+        running = 0.0
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            outputs = model(view(X_train[idx]))
+            loss = criterion(outputs, y_train[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * len(idx)
+            if budget_s and time.perf_counter() - start > budget_s:   # a fraction of an epoch
+                return epoch + (i + len(idx)) / n, time.perf_counter() - start
+        model.eval()
+        with torch.no_grad():
+            val_out = model(view(X_val))
+            val_loss = criterion(val_out, y_val).item()
+            val_acc = (torch.argmax(val_out, dim=1) == y_val).float().mean().item() * 100
+    return epochs, time.perf_counter() - start
+
+
+LOOPS = {"spiral": spiral, "mnist5k": mnist5k, "mnist60k": mnist60k, "mnist-cnn": mnist_cnn}
+PRESET_LOOPS = ("mnist-cnn",)   # loops that read their network and batch size from the preset
 
 
 def serve(tuned: bool = False) -> None:
@@ -175,9 +235,10 @@ def serve(tuned: bool = False) -> None:
             cache.clear()   # one data set at a time: 55,000 MNIST images are 170 MB
             cache[preset] = load(load_preset(preset).data)
         before = torch.get_num_threads()
+        extra = {"exp": load_preset(preset)} if workload in PRESET_LOOPS else {}
         try:
             done, seconds = LOOPS[workload](cache[preset], int(epochs), device=device, budget_s=float(budget),
-                                            tuned=tuned)
+                                            tuned=tuned, **extra)
             threads = torch.get_num_threads()   # what the run trained with
         finally:
             torch.set_num_threads(before)

@@ -11,13 +11,20 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from bench import choose, common, loop, mnist_full, stall
+from bench import choose, common, conv, loop, mnist_full, plain, stall
 from bench.loop import WORKLOADS
+from trainer.shapes import layer_shapes, totals
 
 LOOP_KEYS = {"bench", "workload", "plain_eps", "trainer_eps", "gui_eps", "trainer_ratio", "gui_ratio", "device",
              "epochs", "plain_epochs_run", "plain_threads", "repeats", "tuned_plain_eps", "overhead_ratio",
              "tuned_plain_epochs_run", "tuned_plain_threads"}
+CONV_KEYS = {"bench", "workload", "preset", "macs_per_image", "conv_macs_per_image", "batch", "train_images",
+             "val_images", "gflop_per_epoch", "trainer_gflops", "gui_gflops", "trainer_memory_format",
+             "trainer_threads", "trainer_mkldnn", "bare_gflops", "bare_memory_format", "bare_threads", "bare_mkldnn",
+             "bare_at_trainer_setting_gflops", "trainer_fraction", "bare_trials"}
+CNN = next(w for w in WORKLOADS if w.name == "mnist-cnn")
 
 
 def test_median_of_odd_and_even_counts():
@@ -59,6 +66,44 @@ def test_loop_line_without_a_window_has_no_gui_figures():
     line = loop.record(w, "cpu", runs, threads=2, tuned_threads=2)
     assert line["gui_eps"] is None and line["gui_ratio"] is None
     assert line["trainer_ratio"] == 2.0 and line["overhead_ratio"] == 0.8
+
+
+def test_the_cnn_workload_compares_the_same_network_plain_and_in_the_trainer():
+    exp = loop.experiment(CNN)
+    assert exp.train.patience == 0 and exp.train.epochs == CNN.epochs
+    net = plain.cnn_model(exp)
+    assert sum(p.numel() for p in net.parameters()) == totals(layer_shapes(exp)).params
+    assert net(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_the_bare_convolutions_have_the_networks_shapes():
+    exp = loop.experiment(CNN)
+    first, second = conv.conv_shapes(exp)
+    assert (first.in_shape, first.out_channels, first.input_grad) == ((1, 28, 28), 16, False)
+    assert (second.in_shape, second.out_channels, second.input_grad) == ((16, 14, 14), 32, True)
+    assert first.batch == exp.train.batch_size
+    assert first.macs + second.macs == sum(s.macs for s in layer_shapes(exp) if s.kind == "conv2d")
+    assert conv.trainer_setting(exp).memory_format == "channels_last"   # as models.build_model trains a CNN
+
+
+def test_conv_line_counts_flop_and_picks_the_fastest_bare_setting():
+    exp = loop.experiment(CNN)
+    macs = totals(layer_shapes(exp)).macs
+    conv_macs = sum(c.macs for c in conv.conv_shapes(exp))
+    fast, slow = conv.Setting("channels_last", 1, True), conv.Setting("contiguous", 2, False)
+    step_gflop = 6 * conv_macs * exp.train.batch_size / 1e9      # 3 x forward, 2 FLOP per multiply-add
+    line = conv.record(exp, 5000, 1000, trainer_eps=0.5, gui_eps=0.25,
+                       step_seconds={fast: step_gflop / 40.0, slow: step_gflop / 10.0}, used=slow)
+    assert set(line) == CONV_KEYS
+    epoch_gflop = 2 * macs * (3 * 5000 + 1000) / 1e9
+    assert line["gflop_per_epoch"] == common.r(epoch_gflop, 4)
+    assert line["trainer_gflops"] == common.r(0.5 * epoch_gflop) and line["gui_gflops"] == common.r(0.25 * epoch_gflop)
+    assert line["bare_gflops"] == 40.0 and line["bare_memory_format"] == "channels_last"
+    assert line["bare_threads"] == 1 and line["bare_mkldnn"] is True
+    assert line["bare_at_trainer_setting_gflops"] == 10.0 and line["trainer_threads"] == 2
+    assert line["trainer_fraction"] == common.r(0.5 * epoch_gflop / 40.0)
+    assert [t["gflops"] for t in line["bare_trials"]] == [40.0, 10.0]
+    json.dumps(line)
 
 
 def test_training_eps_counts_epochs_over_the_last_epochs_clock():
@@ -119,7 +164,12 @@ def test_quick_loop_exits_0_with_every_key(repo_root):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    conv_lines = [line for line in lines if line["bench"] == "conv"]
+    lines = [line for line in lines if line["bench"] != "conv"]
     assert [line["workload"] for line in lines] == [w.name for w in WORKLOADS]
+    assert len(conv_lines) == 1 and set(conv_lines[0]) == CONV_KEYS, conv_lines
+    for key in ("trainer_gflops", "gui_gflops", "bare_gflops", "trainer_fraction", "bare_at_trainer_setting_gflops"):
+        assert conv_lines[0][key] > 0, (key, conv_lines[0])
     for line in lines:
         assert set(line) == LOOP_KEYS, line
         assert line["bench"] == "loop" and line["repeats"] == 1
