@@ -125,6 +125,7 @@ class OptimSpec:
     lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 0.0
+    lr_decay: float = 1.0         # each epoch ends with lr *= lr_decay (ExponentialLR); 1 = a constant lr
 
 
 @dataclass(frozen=True)
@@ -513,6 +514,8 @@ def validate(exp: Experiment) -> None:
     _check(0 <= o.momentum < 1, "optim.momentum", f"must be in [0, 1), got {o.momentum:g}")
     _finite(o.weight_decay, "optim.weight_decay")
     _check(o.weight_decay >= 0, "optim.weight_decay", f"must be >= 0, got {o.weight_decay:g}")
+    _finite(o.lr_decay, "optim.lr_decay")
+    _check(0 < o.lr_decay <= 1, "optim.lr_decay", f"must be in (0, 1] (1 = a constant lr), got {o.lr_decay:g}")
 
     _check(t.epochs > 0, "train.epochs", f"must be > 0, got {t.epochs}")
     _check(t.epochs <= 1_000_000, "train.epochs", f"must be <= 1000000, got {t.epochs}")

@@ -138,6 +138,9 @@ class _Run:
         if self.mistake.lr_factor != 1.0:
             for group in self.optimizer.param_groups:
                 group["lr"] = exp.optim.lr * self.mistake.lr_factor
+        # After the lr above, which it takes as its start; the exported script builds the same scheduler.
+        self.scheduler = (torch.optim.lr_scheduler.ExponentialLR(self.optimizer, exp.optim.lr_decay)
+                          if exp.optim.lr_decay != 1.0 else None)
         self.shuffle = torch.Generator().manual_seed(exp.train.seed)
         self.x_train, self.y_train = self._tensors(splits.x_train, splits.y_train)
         self.x_val, self.y_val = self._tensors(splits.x_val, splits.y_val)
@@ -203,6 +206,8 @@ class _Run:
                 yield Stopped(epoch)
                 reason = "stopped"
                 break
+            if self.scheduler is not None:
+                self.scheduler.step()   # lr *= lr_decay for the next epoch
             train_loss, val_loss, train_acc, val_acc, finite = self._epoch_figures(
                 result, self._evaluate(self.x_val, self.y_val))
             if not finite:

@@ -45,6 +45,8 @@ class OptimizerPanel(Panel):
         tip(self.momentum, "How much of the previous step carries into the next (SGD + momentum, RMSprop)")
         self.weight_decay = NumberBox(0.0, 10.0, log_steps=True, label="Weight decay")
         tip(self.weight_decay, "L2 penalty on the weights (AdamW: decoupled weight decay)")
+        self.lr_decay = NumberBox(1e-6, 1.0, 0.05, label="LR decay")
+        tip(self.lr_decay, "After every epoch the learning rate is multiplied by this (1 = constant)")
 
         self.full_batch = QCheckBox("Full batch")
         tip(self.full_batch, "Each step sees every training point, as the seed trains")
@@ -79,6 +81,7 @@ class OptimizerPanel(Panel):
         f.addRow("Learning rate", lr_row)
         f.addRow("Momentum", self.momentum)
         f.addRow("Weight decay", self.weight_decay)
+        f.addRow("LR decay / epoch", self.lr_decay)
         f.addRow("Batch", batch_row)
         f.addRow("Epochs", self.epochs)
         f.addRow("Early stop", self.patience)
@@ -91,7 +94,8 @@ class OptimizerPanel(Panel):
         self.outer.addStretch(1)
 
         for path, w in (("optim.name", self.name), ("optim.lr", self.lr), ("optim.momentum", self.momentum),
-                        ("optim.weight_decay", self.weight_decay), ("train.batch_size", self.batch),
+                        ("optim.weight_decay", self.weight_decay), ("optim.lr_decay", self.lr_decay),
+                        ("train.batch_size", self.batch),
                         ("train.epochs", self.epochs), ("train.patience", self.patience),
                         ("train.restore_best", self.restore_best), ("train.seed", self.seed),
                         ("train.device", self.device), ("train.mistake", self.mistakes)):
@@ -100,7 +104,7 @@ class OptimizerPanel(Panel):
         self.name.currentIndexChanged.connect(self._emit)
         self.lr.valueChanged.connect(self._lr_from_box)
         self.lr_slider.valueChanged.connect(self._lr_from_slider)
-        for box in (self.momentum, self.weight_decay, self.batch, self.epochs, self.patience, self.seed):
+        for box in (self.momentum, self.weight_decay, self.lr_decay, self.batch, self.epochs, self.patience, self.seed):
             box.valueChanged.connect(self._emit)
         self.full_batch.toggled.connect(self._emit)
         self.restore_best.toggled.connect(self._emit)
@@ -146,7 +150,7 @@ class OptimizerPanel(Panel):
     # -- the specs ------------------------------------------------------------------------
     def optim_spec(self) -> OptimSpec:
         return OptimSpec(name=self.name.currentData(), lr=self.lr.value(), momentum=self.momentum.value(),
-                         weight_decay=self.weight_decay.value())
+                         weight_decay=self.weight_decay.value(), lr_decay=self.lr_decay.value())
 
     def train_spec(self) -> TrainSpec:
         return TrainSpec(epochs=self.epochs.value(), batch_size=0 if self.full_batch.isChecked() else self.batch.value(),
@@ -161,6 +165,7 @@ class OptimizerPanel(Panel):
             self._sync_slider(o.lr)
             self.momentum.setValue(o.momentum)
             self.weight_decay.setValue(o.weight_decay)
+            self.lr_decay.setValue(o.lr_decay)
             self.full_batch.setChecked(t.batch_size == 0)
             if t.batch_size > 0:
                 self.batch.setValue(t.batch_size)

@@ -43,6 +43,8 @@ def error_of(raw) -> str:
     ("model.loss", "bce", "model.loss: binary cross-entropy needs 2 classes, but spiral has 3; use cross_entropy"),
     ("optim.name", "lbfgs", "optim.name: unknown value 'lbfgs'; choose one of sgd, momentum, adam, adamw, rmsprop"),
     ("optim.momentum", 1.0, "optim.momentum: must be in [0, 1), got 1"),
+    ("optim.lr_decay", 0, "optim.lr_decay: must be in (0, 1] (1 = a constant lr), got 0"),
+    ("optim.lr_decay", 1.5, "optim.lr_decay: must be in (0, 1] (1 = a constant lr), got 1.5"),
     ("train.epochs", 0, "train.epochs: must be > 0, got 0"),
     ("train.batch_size", -5, "train.batch_size: must be >= 0 (0 = full batch), got -5"),
     ("data.name", "cifar", "data.name: unknown value 'cifar'"),

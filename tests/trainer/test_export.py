@@ -167,17 +167,32 @@ BLOCKS = [{"kind": "linear", "units": 16}, {"kind": "batchnorm"}, {"kind": "acti
     ("linear-regression", {"data.val_fraction": 0.2, "data.test_fraction": 0.2, "train.restore_best": True,
                            "train.patience": 5}),
     ("linear-regression", {"optim.lr": 1.0}),   # diverges: same epoch, same restored weights
+    # the learning rate shrinks after every epoch (ExponentialLR), full batch and mini-batches
+    ("linear-regression", {"optim.lr_decay": 0.99}),
+    ("spiral", {"train.epochs": 30, "train.batch_size": 32, "optim.lr_decay": 0.8}),
     ("linear-regression", {"data.extra_points": [[1.0, 2.0, 7]], "train.epochs": 50}),
     ("linear-regression", {"model.layers": [{"kind": "linear", "units": 8}, {"kind": "activation", "fn": "relu"}],
                            "model.init": "default", "train.epochs": 60, "train.batch_size": 8}),
 ], ids=["circles", "moons-sgd", "blobs4-momentum", "blobs2-rmsprop", "two-spirals-adamw-batches",
         "batchnorm-batches", "extra-points", "early-stop", "and", "or", "linear-split", "linear-diverges",
-        "linear-extra-point", "linear-mlp-batches"])
+        "linear-lr-decay", "spiral-lr-decay-batches", "linear-extra-point", "linear-mlp-batches"])
 def test_more_settings_reproduce(preset, overrides, tmp_path):
     exp = experiment(preset, **overrides)
     app = app_summary(exp)
     script = run_in_process(exp, tmp_path)
     assert_same_run(app, script)
+
+
+def test_lr_decay_changes_the_run_and_the_script_says_so(tmp_path):
+    """The decayed runs above would prove little if the decay did nothing."""
+    plain = experiment("linear-regression", **{"train.epochs": 100})
+    decayed = plain.with_overrides({"optim.lr_decay": 0.9})
+    slow, fast = app_summary(decayed), app_summary(plain)
+    # lr 0.01 * 0.9**epoch: the steps shrink towards nothing, so w and b stop short of the plain run's.
+    assert slow["final_train_loss"] > fast["final_train_loss"] * 1.5
+    text = render_script(decayed)
+    assert "ExponentialLR(optimizer, gamma=0.9)" in text and "scheduler.step()" in text
+    assert "scheduler" not in render_script(plain)
 
 
 def test_divergence_and_early_stopping_are_really_exercised(tmp_path):

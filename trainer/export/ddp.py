@@ -107,7 +107,7 @@ def _ddp_training(plan: _Plan) -> str:
                 optimizer.step()
                 total += torch.stack([loss.detach() * len(idx), torch.tensor(float(len(idx)), device=DEVICE)])
             dist.all_reduce(total)
-            train_loss = (total[0] / total[1]).item()
+            train_loss = (total[0] / total[1]).item()$decay
 
             model.eval()   # every process validates on all of it, with the same weights
             with torch.no_grad():
@@ -124,7 +124,11 @@ def _ddp_training(plan: _Plan) -> str:
                 print(f"Epoch {epoch:5d}: Train {train_loss:.4f} | Val {val_loss:.4f}$shown")$stop$restore''',
                  epochs=t.epochs, patience=t.patience or 0, batch=batch, every=every,
                  acc=acc.replace("\n", "\n        "), shown=shown,
-                 keep=keep, stop=stop, restore=restore)
+                 keep=keep, stop=stop, restore=restore,
+                 decay=_DECAY_STEP if plan.exp.optim.lr_decay != 1.0 else "")
+
+
+_DECAY_STEP = "\n    scheduler.step()   # lr *= gamma for the next epoch"
 
 
 def render_ddp_script(plan: _Plan) -> str:

@@ -79,10 +79,19 @@ def _model(plan: _Plan) -> str:
         print(f"Parameters: {sum(p.numel() for p in model.parameters())}")
 
         criterion = $criterion
-        ${decay}${fused}optimizer = torch.optim.$opt(model.parameters(), $args)""",
+        ${decay}${fused}optimizer = torch.optim.$opt(model.parameters(), $args)$scheduler""",
                  layers=layers, zeros=zeros, criterion=criterion, opt=kind.torch_class,
-                 args=", ".join(args), decay=decay, fused=fused, seeded=seeded,
+                 args=", ".join(args), decay=decay, fused=fused, seeded=seeded, scheduler=_scheduler(o.lr_decay),
                  channels_last=_CHANNELS_LAST if len(first) == 3 else "")
+
+
+def _scheduler(lr_decay: float) -> str:
+    """The ExponentialLR line that shrinks the learning rate after every epoch, as the app's loop does."""
+    if lr_decay == 1.0:
+        return ""
+    return ("\n# After every epoch the learning rate shrinks: lr *= gamma. Big steps first, then small ones\n"
+            "# that settle into the minimum instead of bouncing around it.\n"
+            f"scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={_num(lr_decay)})")
 
 
 # The app's models.build_model does the same for a CNN: the same kernels, so the same numbers.

@@ -53,6 +53,8 @@ def _training(plan: _Plan) -> str:
     parts.append("\n".join(setup))
 
     body = [_step_full(plan) if not plan.batch else _step_batches(plan), _validate(plan), _after_epoch(plan, every)]
+    if plan.exp.optim.lr_decay != 1.0:
+        body.insert(1, "scheduler.step()                      # the learning rate for the next epoch: lr *= gamma")
     loop = "for epoch in range(n_epochs):\n" + "\n\n".join(_indent(b) for b in body)
     parts.append(loop)
     if t.restore_best:
