@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QFrame, QScrollArea
 
 from trainer.config import ConfigError, DataSpec, Experiment, input_dim, task_of
 from trainer.errors import error_message
@@ -49,7 +50,13 @@ class TabularResults(QObject):
         self.confusion = ConfusionMatrixView()
         self.scatter = PredictedActualView()
         self.worst = WorstRowsTable()
-        self.widgets = {"plane": self.plane, "confusion": self.confusion, "scatter": self.scatter, "worst": self.worst}
+        # The matrix keeps its readable minimum size inside a scroll area: a tab's minimum is every
+        # page's, so unwrapped it would stop the user from shrinking the plane for the generated sets too.
+        confusion_page = QScrollArea()
+        confusion_page.setWidgetResizable(True)
+        confusion_page.setFrameShape(QFrame.Shape.NoFrame)
+        confusion_page.setWidget(self.confusion)
+        self.widgets = {"plane": self.plane, "confusion": confusion_page, "scatter": self.scatter, "worst": self.worst}
         for key, title in TABS:   # the plane first, where the decision boundary's tab was
             if key == "plane":
                 host.plane_tabs.insertTab(host.plane_tabs.indexOf(host.boundary) + 1, self.widgets[key], title)
