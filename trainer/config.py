@@ -352,10 +352,15 @@ def input_dim(data: DataSpec) -> int:
 
 
 def input_shape(data: DataSpec, layers: tuple[LayerSpec, ...]) -> tuple[int, ...]:
-    """What the first layer sees: MNIST's 1x28x28 image for a network that starts with image layers
-    (conv2d, pools, flatten, ...), else the flat features (MLPs: 784 pixels)."""
-    if data.name == "mnist" and shape_walk.keeps_image(layers):
-        return MNIST_IMAGE
+    """What the first layer sees: the image (MNIST's 1x28x28, scikit-learn's digits 1x8x8 with all
+    64 pixels) for a network that starts with image layers (conv2d, pools, flatten, ...), else the
+    flat features (MLPs: 784 pixels)."""
+    if shape_walk.keeps_image(layers):
+        if data.name == "mnist":
+            return MNIST_IMAGE
+        real = REAL_DATASETS.get(data.name)
+        if real is not None and real.image_shape is not None and not data.features:
+            return (1, *real.image_shape)
     return (input_dim(data),)
 
 

@@ -87,3 +87,19 @@ def test_diabetes_regression_explains_part_of_the_variance_through_the_loop():
     assert 0.2 < m["test_r2"] < 0.8 and 40 < m["test_rmse"] < 80       # in the target's units (progression)
     assert abs(m["test_mse"] - m["test_rmse"] ** 2) < 1e-6 * m["test_mse"]
     assert m["predictions"].shape == m["actual"].shape == (m["n_test"],) and m["actual"].min() > 20
+
+
+def test_a_cnn_sees_the_8x8_digits_as_images_and_learns_them():
+    """Issue 17's digits are images: a network starting with conv2d gets each row as 1x8x8."""
+    from trainer.models import build_model
+    cnn = (LayerSpec("conv2d", channels=8, kernel=3, padding=1), LayerSpec("activation", fn="relu"),
+           LayerSpec("maxpool2d", kernel=2), LayerSpec("flatten"), LayerSpec("linear", units=32),
+           LayerSpec("activation", fn="relu"))
+    exp = Experiment(data=DataSpec(name="digits"), model=ModelSpec(layers=cnn), optim=OptimSpec(lr=0.01),
+                     train=TrainSpec(epochs=8, batch_size=64, seed=1, device="cpu"))
+    model = build_model(exp)
+    assert tuple(model[0].unflattened_size) == (1, 8, 8) and model[1].in_channels == 1
+    assert run_to_end(exp).metrics["test_accuracy"] >= 90.0
+    some_pixels = DataSpec(name="digits", features=tuple(load(DataSpec(name="digits")).feature_names[:10]))
+    with pytest.raises(ConfigError, match=r"model\.layers\[0\]"):   # 10 pixels are no image: refused
+        Experiment(data=some_pixels, model=ModelSpec(layers=cnn))

@@ -19,7 +19,7 @@ def _model(plan: _Plan) -> str:
     seen = [first] + [s.out_shape for s in shapes]   # what each layer gets
     lines = []
     if len(first) == 3:
-        lines.append(f"nn.Unflatten(1, {first}),   # each row of 784 pixels seen as a "
+        lines.append(f"nn.Unflatten(1, {first}),   # each row of {first[1] * first[2]} pixels seen as a "
                      f"{format_shape(first)} image (channels, height, width)")
     for layer, shape, out in zip(exp.model.layers, seen, shapes):
         text = _layer(layer, shape)
