@@ -43,6 +43,8 @@ LEGEND = (f"<span style='color:{MUTED}'>The graph torch records, left to right. 
           "AccumulateGrad) · <b>white</b>: operations (each result's grad_fn) · <b>dashed</b>: not recorded · "
           f"<span style='color:{GRAD_COLOR}'><b>orange</b></span>: gradients, after Backward.</span>")
 COLUMNS = ("leaf", "value", "requires_grad", ".grad", "finite difference")
+TABLE_ROWS = 4          # the table's height in rows, whatever the expression: the buttons never move (more scroll)
+ROW_H = 26
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -122,10 +124,10 @@ class ExpressionExplorer(QWidget):
         head = self.leaves.horizontalHeader()
         for i, mode in enumerate((QHeaderView.ResizeMode.Fixed, QHeaderView.ResizeMode.Fixed,
                                   QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch,
-                                  QHeaderView.ResizeMode.Stretch)):
+                                  QHeaderView.ResizeMode.ResizeToContents)):   # the check is never cut
             head.setSectionResizeMode(i, mode)
         self.leaves.setColumnWidth(0, 60)
-        self.leaves.setColumnWidth(1, 220)
+        self.leaves.setColumnWidth(1, 180)
 
         self.explanation = QLabel()
         self.explanation.setObjectName("autogradExplanation")
@@ -156,7 +158,7 @@ class ExpressionExplorer(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.error)
         layout.addWidget(self.leaves)
-        layout.addLayout(buttons)
+        layout.addLayout(buttons)        # right under the expression: nothing above them changes height
         layout.addWidget(self.explanation)
         layout.addWidget(legend)
         layout.addWidget(self.view, 1)
@@ -193,7 +195,12 @@ class ExpressionExplorer(QWidget):
         if self.explorer is None:
             return
         no_grad = self.no_grad_box.isChecked()
-        graph = self.explorer.forward(no_grad=no_grad)
+        try:
+            graph = self.explorer.forward(no_grad=no_grad)
+        except ParseError as exc:     # shapes that do not combine: the operator's position
+            self.explorer = None
+            self._refuse(self.expression.text(), exc, "")
+            return
         value = fmt(graph.value)
         if not graph.recorded:
             why = ("Inside <code>torch.no_grad()</code>" if no_grad else "No leaf requires grad")
@@ -223,6 +230,10 @@ class ExpressionExplorer(QWidget):
         if self._fd is None:
             self._fd = self.explorer.finite_differences()
         k = self.explorer.backwards
+        except ParseError as exc:     # Backward before Forward runs the forward: shapes that do not combine
+            self.explorer = None
+            self._refuse(self.expression.text(), exc, "")
+            return
         after = self.explorer.grads()
         tracked = [n for n in self._names if self.explorer.requires_grad(n)]
         if k == 1:
@@ -252,7 +263,9 @@ class ExpressionExplorer(QWidget):
         self.examples.setCurrentIndex(0)
 
     def _rebuild(self) -> None:
-        """Parse the text and the values; new leaves (their .grad empty) and a forward, or say what is wrong."""
+        """Parse the text and the values: new leaves (their .grad empty), ready for Forward, or say what is wrong.
+
+        Typing never computes: Forward does, so the button the lesson talks about is the one that acts."""
         self.explorer, self._fd = None, None
         text = self.expression.text()
         try:
@@ -261,6 +274,9 @@ class ExpressionExplorer(QWidget):
             self._refuse(text, exc, "")
             return
         if found != self._names:
+            if self._names:           # a refused text has no leaves (and a function's name is never one)
+                self._names = []
+                self._fill_table()
             self._names = found
             self._fill_table()
         values: dict[str, Any] = {}
@@ -273,16 +289,19 @@ class ExpressionExplorer(QWidget):
                 self._refuse(self._values.get(name, ""), exc, f"the value of {name}")
                 return
         from trainer.autograd.graph import Explorer
-        try:
-            self.explorer = Explorer(text, values, [n for n in self._names if self._grad.get(n, True)])
-            self.explorer.forward(no_grad=self.no_grad_box.isChecked())
-        except ParseError as exc:     # shapes that do not combine: the operator's position
-            self.explorer = None
-            self._refuse(text, exc, "")
-            return
+        self.explorer = Explorer(text, values, [n for n in self._names if self._grad.get(n, True)])
         self.error.hide()
         self._set_buttons(True)
-        self.forward()
+        for row in range(self.leaves.rowCount()):
+            for col in (3, 4):
+                item = self.leaves.item(row, col)
+                if item is not None:
+                    item.setText("")
+                    item.setToolTip("")
+        leaves = ", ".join(f"<code>{html.escape(n)}</code>" for n in self._names) or "none (only numbers)"
+        self._explain(f"Parsed; the leaves are {leaves}. Press <b>Forward</b>: torch computes the value and records "
+                      "the graph (typing only reads the expression).", MUTED)
+        self.view.set_cards([], placeholder="Press Forward to compute the value and see the graph torch records.")
 
     def _refuse(self, text: str, exc: ParseError, what: str) -> None:
         pos = min(exc.position, len(text))
@@ -309,6 +328,10 @@ class ExpressionExplorer(QWidget):
         self.leaves.setRowCount(len(self._names))
         for row, name in enumerate(self._names):
             item = QTableWidgetItem(name)
+        for old in self.leaves.findChildren(QWidget):   # deleted later: findChild must not return them meanwhile
+            if old.objectName().startswith(("value_", "grad_")):
+                old.setObjectName("")
+        self.leaves.setRowCount(0)      # fresh rows: a cell widget put over an old one outlived its row's removal
             f = item.font()
             f.setBold(True)
             item.setFont(f)
@@ -329,10 +352,9 @@ class ExpressionExplorer(QWidget):
             self.leaves.setCellWidget(row, 2, holder)
             for col in (3, 4):
                 self.leaves.setItem(row, col, QTableWidgetItem(""))
-        rows = max(len(self._names), 1)
-        self.leaves.setFixedHeight(self.leaves.horizontalHeader().height() + rows * 26 + 4)
+        self.leaves.setFixedHeight(self.leaves.horizontalHeader().height() + TABLE_ROWS * ROW_H + 4)
         for row in range(len(self._names)):
-            self.leaves.setRowHeight(row, 26)
+            self.leaves.setRowHeight(row, ROW_H)
 
     def _grad_toggled(self, name: str, on: bool) -> None:
         self._grad[name] = on
@@ -354,17 +376,22 @@ class ExpressionExplorer(QWidget):
     def _explain(self, text: str, color: str) -> None:
         self.explanation.setText(f"<span style='color:{color}'>{text}</span>" if text else "&nbsp;")
 
-    def _check(self, name: str, grad: Any) -> tuple[str, str] | None:
-        """The finite-difference line of a leaf, and its colour (None before the first backward)."""
+    def _check(self, name: str, grad: Any) -> tuple[str, str, str] | None:
+        """A leaf's finite-difference line, its colour and the long form (None before the first backward).
+
+        After Zero grad (no backward since) there is no gradient to check: the finite difference alone, neutral."""
         if self._fd is None or name not in self._fd or grad is None or self.explorer is None:
             return None
-        fd = self._fd[name]
-        k = self.explorer.backwards
+        fd, k = self._fd[name], self.explorer.backwards
+        long = f"finite difference (f(x + h) - f(x - h)) / 2h = {fmt(fd, 7)}; {name}.grad = {fmt(grad, 7)}"
+        if k == 0:
+            return f"finite diff {fmt(fd)}", MUTED, long + ": zeroed, press Backward to compare"
         if _close(grad, fd):
-            return f"finite diff {fmt(fd)} ✓", GOOD
+            return f"finite diff {fmt(fd)} ✓", GOOD, long + ": they agree"
         if k > 1 and _close(grad, _times(k, fd)):
-            return f"finite diff {fmt(fd)} ✗ (.grad = {k}×)", BAD
-        return f"finite diff {fmt(fd)} ✗", BAD
+            return (f"finite diff {fmt(fd)} ✗ {k}×", BAD,
+                    long + f" = {k} × it: {k} backward passes added up (no Zero grad between them)")
+        return f"finite diff {fmt(fd)} ✗", BAD, long + ": they disagree"
 
     def _show(self) -> None:
         """The table's gradient columns and the graph, from the explorer's current state."""
@@ -384,6 +411,7 @@ class ExpressionExplorer(QWidget):
             if check:
                 fd_item.setForeground(QColor(check[1]))
         graph = ex.graph
+            fd_item.setToolTip(check[2] if check else "")
         cards = [self._card(n, grads, n.index == graph.output) for n in graph.nodes]
         flow = graph.recorded and any(n.grad is not None for n in graph.nodes if n.kind == "op")
         self.view.set_cards(cards, flow=flow)
@@ -396,7 +424,7 @@ class ExpressionExplorer(QWidget):
             lines.append((f".grad  {fmt(node.grad)}", GRAD_COLOR if node.grad is not None else MUTED))
             check = self._check(node.label, node.grad)
             if check:
-                lines.append(check)
+                lines.append(check[:2])
             sub = "AccumulateGrad" + (f" · {shape}" if shape else "")
             return Card(node.index, "leaf", node.label, sub, tuple(lines), node.inputs, is_output)
         if node.kind == "constant":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QFontInfo, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QSizePolicy
 
 from .colors import BLUE, ORANGE
@@ -19,6 +19,7 @@ CARD_WIDTH = 150.0        # the narrowest card; a card grows with its text up to
 MAX_CARD_WIDTH = 300.0
 MAX_SCALE = 1.3           # a small graph is drawn a little larger than life, not blown up
 MIN_SCALE = 0.62          # below this the figures are hard to read: the view scrolls (drag, Ctrl+wheel zooms)
+MIN_TEXT_PX = 10.0        # and never fit the cards' smallest text below this many pixels on screen (scroll instead)
 COLUMN_GAP = 44.0         # between cards of neighbouring columns: room for the edges' curves
 ROW_GAP = 18.0
 PAD = 10.0
@@ -243,11 +244,19 @@ class GraphView(QGraphicsView):
         view = self.viewport().rect()
         if rect.width() > 0 and rect.height() > 0:
             scale = min(view.width() / rect.width(), view.height() / rect.height(), MAX_SCALE)
-            scale = max(scale, MIN_SCALE)
+            scale = max(scale, self.min_scale())
             self.scale(scale, scale)
         self.centerOn(rect.center())
         if rect.width() * self.transform().m11() > view.width():   # too wide: start where the data enters
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
+
+    def min_scale(self) -> float:
+        """The smallest fitting scale: MIN_SCALE, or more where the fonts are small (text >= MIN_TEXT_PX)."""
+        return max(MIN_SCALE, MIN_TEXT_PX / self.smallest_text_px())
+
+    def smallest_text_px(self) -> float:
+        """The cards' smallest text height in scene pixels (the monospace label or the body text)."""
+        return min(QFontInfo(self.body).pixelSize(), QFontInfo(self.mono).pixelSize()) or MIN_TEXT_PX
 
     def wheelEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:   # zoom, as in a map

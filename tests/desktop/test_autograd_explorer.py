@@ -6,9 +6,11 @@ import math
 
 import torch
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLineEdit
 
 from desktop.lessons.autograd import MENU_LABEL, TAB_TITLE
+from desktop.views.autograd_graph import MIN_TEXT_PX
 
 
 def open_explorer(window, qtbot):
@@ -55,6 +57,7 @@ def test_backward_shows_torchs_grads_a_second_backward_doubles_them_zero_grad_cl
     type_value(qtbot, explorer, "a", "0.5")
     type_value(qtbot, explorer, "b", "-1")
     assert explorer.error.isHidden()
+    qtbot.mouseClick(explorer.forward_button, Qt.MouseButton.LeftButton)
     ops = [c.title for c in explorer.view.cards if c.kind == "op"]
     assert sorted(ops) == ["AddBackward0", "ExpBackward0", "MulBackward0", "TanhBackward0"]
 
@@ -134,3 +137,74 @@ def test_the_network_page_shows_addmm_for_the_windows_mlp(window, qtbot):
 def test_the_window_satisfies_what_the_lesson_uses(window):
     from desktop.window_api import AutogradHost
     assert isinstance(window, AutogradHost)
+
+
+def test_after_zero_grad_the_finite_difference_is_shown_alone_without_a_cross(window, qtbot):
+    explorer = open_explorer(window, qtbot).explorer
+    type_expression(qtbot, explorer, "tanh(w * x) + b ** 2")
+    for _ in range(2):
+        qtbot.mouseClick(explorer.backward_button, Qt.MouseButton.LeftButton)
+    assert "✗" in table(explorer)["w"][1]                     # two passes added up: 2× the finite difference
+    qtbot.mouseClick(explorer.zero_button, Qt.MouseButton.LeftButton)
+    for name in ("w", "b"):
+        grad, fd = table(explorer)[name]
+        assert grad == "0" and fd and "✗" not in fd and "✓" not in fd   # nothing to check: the number alone
+        assert not any("✗" in line for line in card_lines(explorer)[name])
+    qtbot.mouseClick(explorer.backward_button, Qt.MouseButton.LeftButton)
+    assert table(explorer)["w"][1].endswith("✓")
+
+
+def test_a_refused_expression_leaves_no_leaves_and_a_function_is_never_one(window, qtbot):
+    explorer = open_explorer(window, qtbot).explorer
+    type_expression(qtbot, explorer, "foo(w)")                # typed key by key: "foo" parses on the way
+    assert explorer.error.isVisible() and "unknown function &#x27;foo&#x27;" in explorer.error.text()
+    assert table(explorer) == {}
+    type_expression(qtbot, explorer, "w * 2")
+    assert list(table(explorer)) == ["w"]
+    type_expression(qtbot, explorer, "__import__(1)")
+    assert explorer.error.isVisible() and table(explorer) == {}
+    assert all(f.isHidden() for f in explorer.leaves.findChildren(QLineEdit))    # no value field left behind
+    type_expression(qtbot, explorer, "exp(w) + sigmoid(x)")
+    assert list(table(explorer)) == ["w", "x"]
+
+
+def test_typing_only_parses_forward_computes_and_the_buttons_stay_put(window, qtbot):
+    explorer = open_explorer(window, qtbot).explorer
+    qtbot.waitExposed(window)
+    y = explorer.forward_button.mapTo(explorer, explorer.forward_button.rect().topLeft()).y()
+    places = set()
+    for text in ("w", "w * x + b - y", "tanh(w * x) + b ** 2", "w * (x + ", "exp(w)"):
+        type_expression(qtbot, explorer, text)
+        places.add(explorer.forward_button.mapTo(explorer, explorer.forward_button.rect().topLeft()).y())
+        assert not any(c.kind == "op" for c in explorer.view.cards)      # nothing computed while typing
+    assert places == {y}
+    assert "Press <b>Forward</b>" in explorer.explanation.text()
+    qtbot.mouseClick(explorer.forward_button, Qt.MouseButton.LeftButton)
+    assert [c.title for c in explorer.view.cards if c.kind == "op"] == ["ExpBackward0"]
+    assert "Forward: torch recorded 1 operation" in explorer.explanation.text()
+
+
+def test_the_finite_difference_cell_fits_its_column_and_its_tooltip_says_the_rest(window, qtbot):
+    explorer = open_explorer(window, qtbot).explorer
+    qtbot.waitExposed(window)
+    type_expression(qtbot, explorer, "tanh(w * x) + b ** 2")
+    type_value(qtbot, explorer, "x", "3")
+    for _ in range(2):
+        qtbot.mouseClick(explorer.backward_button, Qt.MouseButton.LeftButton)
+    width = explorer.leaves.columnWidth(4)
+    for row in range(explorer.leaves.rowCount()):
+        item = explorer.leaves.item(row, 4)
+        if not item.text():
+            continue
+        assert QFontMetrics(explorer.leaves.font()).horizontalAdvance(item.text()) + 12 <= width, item.text()
+        assert "2 backward passes added up" in item.toolTip()
+
+
+def test_the_graph_text_is_never_drawn_smaller_than_the_readable_minimum(window, qtbot):
+    explorer = open_explorer(window, qtbot).explorer
+    qtbot.waitExposed(window)
+    type_expression(qtbot, explorer, "mean((w * x + b - y) ** 2) + tanh(exp(w) * sigmoid(b)) + relu(abs(w - b))")
+    qtbot.mouseClick(explorer.forward_button, Qt.MouseButton.LeftButton)
+    view = explorer.view
+    assert view.smallest_text_px() * view.transform().m11() >= MIN_TEXT_PX - 1e-9
+    assert view.sceneRect().width() * view.transform().m11() > view.viewport().width()   # it scrolls instead
