@@ -156,9 +156,9 @@ class ExpressionExplorer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(top)
+        layout.addLayout(buttons)        # right under the expression: nothing above them changes height
         layout.addWidget(self.error)
         layout.addWidget(self.leaves)
-        layout.addLayout(buttons)        # right under the expression: nothing above them changes height
         layout.addWidget(self.explanation)
         layout.addWidget(legend)
         layout.addWidget(self.view, 1)
@@ -227,13 +227,13 @@ class ExpressionExplorer(QWidget):
             self._explain(html.escape(str(exc)), BAD)
             self._show()
             return
-        if self._fd is None:
-            self._fd = self.explorer.finite_differences()
-        k = self.explorer.backwards
         except ParseError as exc:     # Backward before Forward runs the forward: shapes that do not combine
             self.explorer = None
             self._refuse(self.expression.text(), exc, "")
             return
+        if self._fd is None:
+            self._fd = self.explorer.finite_differences()
+        k = self.explorer.backwards
         after = self.explorer.grads()
         tracked = [n for n in self._names if self.explorer.requires_grad(n)]
         if k == 1:
@@ -271,12 +271,12 @@ class ExpressionExplorer(QWidget):
         try:
             found = names(parse(text))
         except ParseError as exc:
-            self._refuse(text, exc, "")
-            return
-        if found != self._names:
             if self._names:           # a refused text has no leaves (and a function's name is never one)
                 self._names = []
                 self._fill_table()
+            self._refuse(text, exc, "")
+            return
+        if found != self._names:
             self._names = found
             self._fill_table()
         values: dict[str, Any] = {}
@@ -325,13 +325,13 @@ class ExpressionExplorer(QWidget):
             w.setEnabled(on)
 
     def _fill_table(self) -> None:
-        self.leaves.setRowCount(len(self._names))
-        for row, name in enumerate(self._names):
-            item = QTableWidgetItem(name)
         for old in self.leaves.findChildren(QWidget):   # deleted later: findChild must not return them meanwhile
             if old.objectName().startswith(("value_", "grad_")):
                 old.setObjectName("")
         self.leaves.setRowCount(0)      # fresh rows: a cell widget put over an old one outlived its row's removal
+        self.leaves.setRowCount(len(self._names))
+        for row, name in enumerate(self._names):
+            item = QTableWidgetItem(name)
             f = item.font()
             f.setBold(True)
             item.setFont(f)
@@ -408,10 +408,10 @@ class ExpressionExplorer(QWidget):
             grad_item.setForeground(Qt.GlobalColor.black if tracked else Qt.GlobalColor.gray)
             check = self._check(name, grads[name]) if tracked else None
             fd_item.setText(check[0].removeprefix("finite diff ") if check else "")
+            fd_item.setToolTip(check[2] if check else "")
             if check:
                 fd_item.setForeground(QColor(check[1]))
         graph = ex.graph
-            fd_item.setToolTip(check[2] if check else "")
         cards = [self._card(n, grads, n.index == graph.output) for n in graph.nodes]
         flow = graph.recorded and any(n.grad is not None for n in graph.nodes if n.kind == "op")
         self.view.set_cards(cards, flow=flow)
