@@ -248,7 +248,12 @@ class BoundaryView(QWidget):
             self.points_1d.setData(xs[0][:, 0], xs[1])
             ext = data_extent([xs[0]])
             tx = np.array([ext[0], ext[1]])
-            self.truth_line.setData(tx, 2 * tx + 1)
+            # y = 2x + 1 is the linear lesson's truth; a file's column (named features) has none known.
+            lesson_data = not splits.feature_names
+            self.truth_line.setData(*((tx, 2 * tx + 1) if lesson_data else ([], [])))
+            self.legend_1d.removeItem(self.truth_line)
+            if lesson_data:
+                self.legend_1d.addItem(self.truth_line, self.truth_line.name())
             self.vb.autoRange()
         self._draw_user()
 

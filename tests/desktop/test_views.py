@@ -311,6 +311,27 @@ def test_regression_shows_the_fitted_line_and_the_truth(qtbot, linear):
     assert len(view.points_1d.data) == 50
 
 
+def test_a_one_column_file_has_no_made_up_truth_line(qtbot, linear, tmp_path):
+    """y = 2x + 1 is the linear lesson's truth; a CSV's regression (issue 17) draws its points only."""
+    from dataclasses import replace
+
+    from trainer.tabular.datasets import spec_for_file
+    x = np.linspace(0, 1, 40)
+    (tmp_path / "f.csv").write_text("dose,response\n" + "".join(f"{a:.3f},{3 * a * a:.3f}\n" for a in x))
+    exp = replace(linear.exp, data=spec_for_file(str(tmp_path / "f.csv"), base=linear.exp.data, task="regression"))
+    view = _show(qtbot, BoundaryView())
+    view.reset(exp)
+    view.set_data(load(exp.data))
+    assert len(view.points_1d.data) == 40
+    truth_x = view.truth_line.getData()[0]
+    assert truth_x is None or len(truth_x) == 0
+    assert "truth" not in [label.text for _, label in view.legend_1d.items]
+    view.reset(linear.exp)                       # back to the lesson: its truth comes back
+    view.set_data(linear.splits)
+    assert len(view.truth_line.getData()[0]) == 2
+    assert any("truth" in label.text for _, label in view.legend_1d.items)
+
+
 def test_many_input_datasets_get_a_message_instead_of_a_plane(qtbot):
     view = _show(qtbot, BoundaryView())
     view.reset(load_preset("mnist-mlp"))
