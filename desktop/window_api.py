@@ -101,6 +101,8 @@ class AutogradHost(Protocol):
 
     tabs: QTabWidget
     lessons_menu: QMenu
+    experimentApplied: SignalInstance      # noqa: N815 -- "Your network" then shows a stale graph: redrawn
+    trainedModelChanged: SignalInstance    # noqa: N815
 
     def window(self) -> QWidget: ...
     def statusBar(self) -> QStatusBar: ...  # noqa: N802

@@ -18,6 +18,8 @@ def install(window):
             lambda _=False, e=entry: controller.current is e and window.speed.set(e.speed))
     from .autograd import install as install_autograd
     controller.autograd = install_autograd(window)   # Lessons > Part I: autograd (its Autograd tab)
+    # Part I has no text of its own in the Lesson dock: the last lesson's text would describe other settings
+    controller.autograd.action.triggered.connect(lambda _=False: controller.close_lesson())
     return controller
 
 

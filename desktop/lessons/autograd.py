@@ -114,6 +114,9 @@ class ExpressionExplorer(QWidget):
         self.error = QLabel()
         self.error.setObjectName("errorLabel")
         self.error.setTextFormat(Qt.TextFormat.RichText)
+        self.error.setWordWrap(True)
+        # A long bad expression must wrap or clip here, never widen the main window (its width is saved).
+        self.error.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.error.hide()
 
         self.leaves = QTableWidget(0, len(COLUMNS))
@@ -455,6 +458,9 @@ class AutogradPage(QTabWidget):
         self.addTab(self.explorer, "Expression")
         self.addTab(self.network, "Your network")
         self.currentChanged.connect(lambda i: i == 1 and self.network.show_if_empty())
+        # another experiment or a newly trained model: the graph shown is of a model that is gone
+        host.experimentApplied.connect(lambda _exp: self.network.model_changed())
+        host.trainedModelChanged.connect(self.network.model_changed)
 
 
 class AutogradLesson(QObject):

@@ -76,6 +76,18 @@ class NetworkPage(QWidget):
         if self.result is None:
             self.show_graph()
 
+    def model_changed(self) -> None:
+        """The window's model changed: redraw at once when on show, else drop the old graph until shown."""
+        if self.result is None:
+            return
+        self.result = None
+        if self.isVisible():
+            self.show_graph()
+            return
+        self.header.setText(f"<span style='color:{MUTED}'>The model changed since this graph was drawn. "
+                            "Press <b>Show the graph of the current model</b>.</span>")
+        self.view.set_cards([], placeholder="The model changed: press Show the graph of the current model.")
+
     def model(self) -> tuple[Any, Any, str]:
         """(experiment, model, which): the window's model, else the untrained one training would start from."""
         trained = self.host.trained()

@@ -227,16 +227,18 @@ class LessonController(QObject):
     def _on_experiment_applied(self, exp: Experiment) -> None:
         """Another experiment (a preset, a file, a loaded model) replaces the lesson's: the lesson closes."""
         if self.current is not None and exp.name != self.current.preset:
-            self.close_lesson()
+            self.close_lesson(exp)
 
-    def close_lesson(self) -> None:
-        """No lesson open: the Lesson dock goes away until the next one (its text would describe other settings)."""
+    def close_lesson(self, exp: Experiment | None = None) -> None:
+        """No lesson open: the Lesson dock goes away until the next one (its text would describe other settings).
+        A lesson's own tab (A4's comparison, D's convolution) gives way to the tab of `exp`'s data."""
         self.runner.shutdown()
         self.current = None
         self.lesson_dock.hide()
         w = self.window
-        if w.tabs.currentWidget() is self.comparison:
-            w.tabs.setCurrentWidget(w.playground)
+        if w.tabs.currentWidget() in (self.comparison, *self.tab_pages.values()):
+            mnist = exp is not None and exp.data.name == "mnist" and w.tabs.indexOf(w.mnist) >= 0
+            w.tabs.setCurrentWidget(w.mnist if mnist else w.playground)
 
     def _make_room(self) -> None:
         """Give the lesson text the height it needs in the left column (the dock below scrolls)."""

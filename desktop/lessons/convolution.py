@@ -14,7 +14,8 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QRadioButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from trainer.config import ConfigError
 from trainer.convolution import (KERNELS, SIZES, KernelError, Step, feature_map, max_pool, padded, parse_kernel,
@@ -258,7 +259,17 @@ class ConvolutionLesson(QWidget):
         body.addLayout(middle, 0)
         body.addSpacing(10)
         body.addLayout(right, 1)
-        outer = QVBoxLayout(self)
+        # The page scrolls where the centre is narrower than its three columns, instead of its
+        # minimum width pushing the whole main window wider (and that size being saved).
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        page = QVBoxLayout(self)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(scroll)
+        outer = QVBoxLayout(content)
         outer.setContentsMargins(8, 6, 8, 6)
         outer.addLayout(top)
         outer.addLayout(body, 1)

@@ -303,8 +303,11 @@ class NetworkView(QWidget):
         self._classes = class_names_of(experiment.data) if is_tabular(experiment.data) else ()
         self._weights = ()
         self._selected = None
-        self.scene.clear()
+        # Forget the old drawing before its items are deleted: hiding the colour scale below can
+        # resize the canvas at once, and _layout must not place a CNN diagram whose labels are gone.
+        self.cnn = None
         self.columns, self.edges, self._titles, self._side_labels = [], [], [], []
+        self.scene.clear()
         self._extent = None
         wide = max(c.units for c in cols) > MAX_UNITS
         self.summary_mode = wide or params > WEIGHTS_MAX_PARAMS or is_cnn(experiment)
