@@ -35,7 +35,8 @@ def final_accuracy(ev: Finished, shown: str) -> str:
         test = f"test {m['test_accuracy']:.1f}%" if m.get("n_test") else "no test points"
         return f"accuracy {train}{test}"
     if "test_mse" in m and math.isfinite(m["test_mse"]):
-        return f"test MSE {short_number(m['test_mse'])}"
+        # test_mse is in the target's own units; the curves' loss is on the standardised target
+        return f"test MSE {short_number(m['test_mse'])} (in the target's units)"
     return shown
 
 

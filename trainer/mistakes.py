@@ -28,6 +28,8 @@ class Mistake:
     softmax_first: bool = False      # softmax on the logits before CrossEntropyLoss (which has its own)
     lr_factor: float = 1.0           # the optimizer's learning rate is optim.lr times this
     needs_cross_entropy: bool = False   # only meaningful with a cross_entropy loss (validated)
+    # -- what the window compares with the normal run ------------------------------------------------
+    shows: str = "train_loss"        # the curve the mistake affects: its last value and jumpiness are compared
     # -- how the exported script writes it ---------------------------------------------------------
     script: str = ""         # the comment after SCRIPT_MARK on the mistaken line
 
@@ -44,12 +46,12 @@ MISTAKE_TABLE: dict[str, Mistake] = {m.key: m for m in (
     Mistake("no_eval", "Forget model.eval() when validating",
             "model.eval() was never called before validating: dropout still drops units and batch norm uses "
             "(and updates) the batch's statistics, so the validation figures are noisy and too pessimistic.",
-            validate_in_eval=False,
+            validate_in_eval=False, shows="val_loss",
             script="model.eval() forgotten: dropout and batch norm stay in training mode"),
     Mistake("no_no_grad", "Forget torch.no_grad() when validating",
             "Validation ran without torch.no_grad(): autograd recorded every pass for a backward that never "
             "comes, and each validation loss kept in the history holds its graph, so memory grows every epoch.",
-            validate_no_grad=False,
+            validate_no_grad=False, shows="graph_mb",
             script="no torch.no_grad(): autograd records this pass"),
     Mistake("softmax_ce", "Softmax before CrossEntropyLoss",
             "The model ends in a softmax, but CrossEntropyLoss applies its own: it reads probabilities in "

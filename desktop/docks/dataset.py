@@ -429,8 +429,9 @@ class DatasetPanel(Panel):
             self._show_about()
             flat = 1 if full.task == "regression" else 2
             if full.input_dim > flat:
-                note += (" · preview: the first principal component against the target" if flat == 1
-                         else " · preview: the first two principal components")
+                # This small preview stays on the principal components; the Data plane tab picks the plane.
+                note += (" · this preview: principal component 1 against the target" if flat == 1
+                         else " · this preview: principal components 1 and 2 (other planes: the Data plane tab)")
         drawn, total = sum(splits.sizes), sum(full.sizes)
         sample = f" · showing {drawn:,} of {total:,} points" if drawn < total else ""
         self.sizes.setText(f"train {n_tr} · val {n_va} · test {n_te}{note}{sample}")

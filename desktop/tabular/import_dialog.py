@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QTableWidget, QTableWidgetItem,
@@ -35,6 +35,8 @@ ERROR_TITLE = "Cannot import the data"
 HEADERS = {True: "First row is the header", False: "No header row (columns are numbered)"}
 TARGET_BACKGROUND = QColor(255, 236, 214)    # the target column in the preview (the app's orange, light)
 FEATURE_BACKGROUND = QColor(224, 239, 250)   # the feature columns (the app's blue, light)
+PROBLEM_BACKGROUND = QColor(255, 205, 210)   # the cell the summary's error names
+PROBLEM_INK = QColor(176, 0, 32)             # the summary's error, and a feature that cannot be used as it is
 
 
 class ImportDataDialog(QDialog):
@@ -49,6 +51,7 @@ class ImportDataDialog(QDialog):
         self._table = table
         self._detected = table.dialect
         self._loading = False
+        self._problem: tuple[int, int] | None = None   # the preview's (row, column) the error names
 
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -170,8 +173,12 @@ class ImportDataDialog(QDialog):
         self.features.clear()
         for col in self._table.columns:
             kind = "numbers" if col.numeric else "text"
+            if col.numeric and col.first_text is not None:   # mostly numbers, but a text cell stops training
+                kind = f"text in row {col.first_text[0]}: {col.first_text[1]!r}; not usable as it is"
             extra = f", {col.missing} missing" if col.missing else ""
             item = QListWidgetItem(f"{col.name}   ({kind}{extra})")
+            if col.first_text is not None:
+                item.setForeground(QBrush(PROBLEM_INK if col.numeric else QColor(110, 110, 110)))
             item.setData(Qt.ItemDataRole.UserRole, col.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             on = col.name in (defaults if chosen is None else chosen)
@@ -212,7 +219,7 @@ class ImportDataDialog(QDialog):
         try:
             table = read_table(self._table.path, self.dialect())
         except TableError as exc:
-            self._show_problem(str(exc))
+            self._show_problem(exc)
             return
         self._show_table(table, keep_choice=True)
 
@@ -237,8 +244,10 @@ class ImportDataDialog(QDialog):
                                self.task.currentData())
             x, _, _ = to_arrays(self._table, selection, self.drop_bad.isChecked())
         except TableError as exc:
-            self._show_problem(str(exc))
+            self._show_problem(exc)
             return
+        self.ok_button.setEnabled(True)
+        self._problem = None
         dropped = self._table.n_rows - len(x)
         what = (f"{len(selection.class_names)} classes: {', '.join(selection.class_names[:8])}"
                 f"{', …' if len(selection.class_names) > 8 else ''}" if selection.task == "classification"
@@ -247,9 +256,28 @@ class ImportDataDialog(QDialog):
         self.summary.setText(f"{len(x):,} rows{f' ({dropped:,} dropped)' if dropped else ''} · "
                              f"{len(selection.features)} features → {what}")
 
-    def _show_problem(self, text: str) -> None:
-        self.summary.setStyleSheet("color: #b00020")
-        self.summary.setText(text)
+    def _show_problem(self, exc: TableError) -> None:
+        """The error in red, Import disabled until a choice fixes it, and its cell shown if the preview has it."""
+        self.summary.setStyleSheet(f"color: {PROBLEM_INK.name()}")
+        self.summary.setText(str(exc))
+        self.ok_button.setEnabled(False)
+        names, lines = self._table.names, self._table.lines[:self.preview.rowCount()]
+        self._problem = None
+        if exc.row in lines and exc.column in names:
+            self._problem = (lines.index(exc.row), names.index(exc.column))
+            item = self.preview.item(*self._problem)
+            if item is not None:
+                item.setBackground(QBrush(PROBLEM_BACKGROUND))
+        QTimer.singleShot(0, self._scroll_to_problem)   # once the preview has its size
+
+    def _scroll_to_problem(self) -> None:
+        item = self.preview.item(*self._problem) if self._problem is not None else None
+        if item is not None:
+            self.preview.scrollToItem(item, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._scroll_to_problem()
 
     def accept(self) -> None:
         """Check the whole file as chosen; one message (and the dialog stays) when it cannot be trained on."""

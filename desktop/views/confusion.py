@@ -24,6 +24,7 @@ from .colors import BLUE, INK, ORANGE
 
 N = 10                 # MNIST's digits: the classes until set_classes says otherwise
 LABEL_MAX_PX = 110     # a row's class name is elided beyond this width
+TEST_SET_TITLE = "Test set: each test row counted by its true and predicted class"
 _WHITE = np.array((255, 255, 255), dtype=float)
 
 
@@ -49,6 +50,7 @@ class ConfusionMatrixView(QWidget):
         self._names: tuple[str, ...] = tuple(str(d) for d in range(N))
         self._digits = True                # the default classes: the tooltips speak of images of a digit
         self._empty_text = "Train an MNIST model\nto fill this in"
+        self._title = ""                   # a line over the grid (which rows it counts), or none
         self._cm: np.ndarray | None = None
         self._selected: tuple[int, int] | None = None
         self._hover: tuple[int, int] | None = None
@@ -62,15 +64,32 @@ class ConfusionMatrixView(QWidget):
         """How many classes the matrix has rows (and columns) for."""
         return len(self._names)
 
-    def set_classes(self, names: tuple[str, ...] | list[str], empty_text: str = "Train a model\nto fill this in") -> None:
+    def set_classes(self, names: tuple[str, ...] | list[str], empty_text: str = "Train a model\nto fill this in",
+                    title: str = TEST_SET_TITLE) -> None:
         """Other classes than MNIST's digits, by name (class i is names[i]); clears the matrix."""
         self._names = tuple(str(n) for n in names)
         self._digits = False
         self._empty_text = empty_text
+        self._title = title
+        # Each column's name fits under its cell (up to LABEL_MAX_PX): below that the scroll area scrolls.
+        fm = self.fontMetrics()
+        side = min(LABEL_MAX_PX, max(fm.horizontalAdvance(name) for name in self._names) + 8)
+        left = fm.height() + self._row_label_width() + 14
+        self.setMinimumSize(max(300, int(left + self.n * side + self._accuracy_width() + 4)),
+                            max(240, int(self.n * side + 3 * fm.height() + 18)))
         self.set_matrix(None)
 
     def class_names(self) -> tuple[str, ...]:
         return self._names
+
+    def row_label(self, i: int) -> str:
+        """Class i's name as drawn left of its row (elided beyond LABEL_MAX_PX)."""
+        # +4: the advance is rounded down, and a name of exactly that width was elided ("cact…")
+        return self.fontMetrics().elidedText(self._names[i], Qt.TextElideMode.ElideRight, self._row_label_width() + 4)
+
+    def title(self) -> str:
+        """The line over the grid ("" for MNIST's digits, whose tab says it)."""
+        return self._title
 
     def set_matrix(self, cm: np.ndarray | None) -> None:
         """cm[t, p] = test rows of true class t predicted as p; None clears."""
@@ -94,7 +113,7 @@ class ConfusionMatrixView(QWidget):
         """(left, top, cell side) of the n x n grid, leaving room for the axes and the accuracy column."""
         fm = self.fontMetrics()
         left = fm.height() + self._row_label_width() + 14    # "True" rotated, then the row labels
-        top = 4
+        top = 4 + (fm.height() + 6 if self._title else 0)
         bottom = 2 * fm.height() + 10                           # column labels, then "Predicted"
         right = self._accuracy_width() + 4
         n = self.n
@@ -186,12 +205,14 @@ class ConfusionMatrixView(QWidget):
         for i, name in enumerate(self._names):   # row labels on the left, column labels below
             p.drawText(QRectF(left - label_w - 10, top + i * side, label_w + 6, side),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                       fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w))
+                       self.row_label(i))
             p.drawText(QRectF(left + i * side, top + n * side + 2, side, fm.height()),
                        Qt.AlignmentFlag.AlignCenter, fm.elidedText(name, Qt.TextElideMode.ElideRight, int(side) - 2))
         bold = QFont(self.font())
         bold.setBold(True)
         p.setFont(bold)
+        if self._title:
+            p.drawText(QRectF(0, 2, self.width(), fm.height() + 2), Qt.AlignmentFlag.AlignCenter, self._title)
         p.drawText(QRectF(left, top + n * side + fm.height() + 4, n * side, fm.height() + 2),
                    Qt.AlignmentFlag.AlignCenter, "Predicted")
         p.save()

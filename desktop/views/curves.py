@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from trainer.config import Experiment, task_of
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
 from trainer.mistakes import MISTAKE_TABLE, NONE, without_mistake
+from trainer.tabular.catalog import TABULAR
 from trainer.pacing import WINDOW
 
 from ..throttle import Throttle
@@ -27,10 +28,11 @@ from .colors import BLUE, INK, LABEL, style_axes
 TRAIN_PEN = pg.mkPen(BLUE, width=1)
 VAL_PEN = pg.mkPen(INK, width=1)
 NO_RUN = "Train: each epoch adds a point here"
-# The normal run a mistake is shown beside: grey and dashed, under the run's own curves.
+# The normal run a mistake is shown beside: grey and dashed, over the run's own curves (which show between dashes).
 REFERENCE_RGB = (125, 125, 125)
 REFERENCE_PEN = pg.mkPen(REFERENCE_RGB, width=2, style=Qt.PenStyle.DashLine)
 MISTAKE_STYLE = "color: #8a1c1c; background: #fdf1ef; border: 1px solid #e8c4be; padding: 3px 6px"
+MISTAKE_PANE_PX = 370   # the view's least height while a mistake's line is shown (line, legend and plots)
 DS_POINTS = 4000  # beyond this many epochs, curves are drawn peak-downsampled
 # While training, the curves redraw at most this often. Every redraw repaints both plots with the GIL
 # held, which the training thread needs: five a second look smooth and leave the cores to the model.
@@ -148,6 +150,15 @@ class LossAxis(pg.AxisItem):
         return [f"{10 ** v:.3g}" for v in values]
 
 
+FIGURES = {"train_loss": "training loss", "val_loss": "validation loss", "graph_mb": "memory kept"}
+
+
+def jumpiness(values: np.ndarray) -> float:
+    """Mean absolute change from one epoch to the next: how jumpy a curve is (NaN under two points)."""
+    steps = np.abs(np.diff(np.asarray(values, dtype=float)))
+    return float(np.nanmean(steps)) if np.isfinite(steps).any() else math.nan
+
+
 def _fmt(v: float) -> str:
     return "–" if not math.isfinite(v) else f"{v:.4g}"
 
@@ -159,6 +170,7 @@ class CurvesView(QWidget):
         super().__init__(parent)
         self._hist = _History(capacity)
         self._task = "multiclass"
+        self._scaled_target = False   # a table's regression target standardised: the loss is not in its units
         self._best: int | None = None
 
         self.log_box = QCheckBox("Log-scale loss")
@@ -174,6 +186,7 @@ class CurvesView(QWidget):
         self.mistake_label.setStyleSheet(MISTAKE_STYLE)
         self.mistake_label.hide()
         self._mistake = NONE
+        self._plain_min_h: int | None = None   # the least height the page gave this view, without a mistake
         self._reference_key: Experiment | None = None   # the normal run drawn grey: its experiment
         self._reference: dict[str, np.ndarray] = {}
         self._reference_done = False
@@ -220,7 +233,7 @@ class CurvesView(QWidget):
             "val_acc": self.acc_plot.plot(name="normal run: validation accuracy", pen=ref_val),
         }
         for curve in self.reference_curves.values():
-            curve.setZValue(-5)   # under the run's own curves
+            curve.setZValue(5)    # over the run's own curves: dashed, so the run shows through
         self.memory_curve = self.memory_plot.plot(name="graphs kept", pen=pg.mkPen((190, 40, 40), width=1))
         self._show_legend()
         self.acc_plot.setYRange(0, 100, padding=0.05)  # room above 100 %, where the curves end up
@@ -283,6 +296,7 @@ class CurvesView(QWidget):
         self._best = None
         if experiment is not None:
             self._mistake = MISTAKE_TABLE.get(experiment.train.mistake, NONE)
+            self._scaled_target = experiment.data.name in TABULAR and experiment.data.standardize
             self._set_task(task_of(experiment.data))
             self._planned = max(experiment.train.epochs - 1, 1)
             # The normal run stays beside the same settings' mistake; anything else drops it.
@@ -383,7 +397,7 @@ class CurvesView(QWidget):
         return float(epochs[-1]) if epochs is not None and epochs.size else 0.0
 
     def _show_legend(self) -> None:
-        normal = (f"&nbsp;&nbsp;<span style='color:{_css(REFERENCE_RGB)}'>- - normal run: train, · · · val</span>"
+        normal = (f"&nbsp;&nbsp;<span style='color:{_css(REFERENCE_RGB)}'>grey: normal run</span>"
                   if self._reference_key is not None else "")
         self.legend.setText(f"<span style='color:{_css(BLUE)}'>━━ train</span>&nbsp;&nbsp;"
                             f"<span style='color:{_css(INK)}'>━━ validation</span>&nbsp;&nbsp;"
@@ -392,10 +406,15 @@ class CurvesView(QWidget):
     def _show_mistake(self) -> None:
         """The mistake's line: what went wrong and why, then what the curves show of it so far."""
         m = self._mistake
+        # With the line shown the plots ask the pane above for room (else ~50 px each); the loss plot gets 2/3.
+        self._plain_min_h = self.minimumHeight() if self._plain_min_h is None else self._plain_min_h
+        self.setMinimumHeight(self._plain_min_h if m is NONE else max(self._plain_min_h, MISTAKE_PANE_PX))
+        self.graphics.ci.layout.setRowStretchFactor(0, 1 if m is NONE else 2)
         if m is NONE:
             self.mistake_label.hide()
             return
-        text = f"<b>Mistake on purpose: {m.label}.</b> {m.why}"
+        self.mistake_label.setToolTip(m.why)   # the line stays one or two lines, so the plots keep their height
+        text = f"<b>Mistake on purpose: {m.label}.</b>"
         if not m.validate_no_grad and self._hist.n:
             held = self._hist.view("graph_mb")[-1]
             if math.isfinite(held):
@@ -403,9 +422,10 @@ class CurvesView(QWidget):
                          "the normal run keeps none.")
         if self._reference_key is None:
             text += " The normal run of the same settings is drawn grey once it has trained."
-        elif self._reference_done and self._hist.n and len(self._reference["epoch"]):
-            mine, normal = self._hist.view("train_loss")[-1], self._reference["train_loss"][-1]
-            text += f" Last training loss {_fmt(mine)}; the normal run's (grey) {_fmt(normal)}."
+        elif self._reference_done and self._hist.n and np.isfinite(self._reference.get(m.shows, [np.nan])).any():
+            mine, normal = self._hist.view(m.shows), self._reference[m.shows]   # the figure this mistake affects
+            text += (f" {FIGURES[m.shows].capitalize()}: last {_fmt(mine[-1])}, jumps {_fmt(jumpiness(mine))} an "
+                     f"epoch; the normal run's (grey) {_fmt(normal[-1])}, {_fmt(jumpiness(normal))}.")
         else:
             text += " Grey: the normal run of the same settings."
         self.mistake_label.setText(text)
@@ -445,7 +465,8 @@ class CurvesView(QWidget):
         memory = not self._mistake.validate_no_grad
         self.acc_plot.setVisible(not regression and not memory)
         self.memory_plot.setVisible(memory)
-        self.loss_plot.setLabel("left", "loss (MSE)" if regression else "loss", color=LABEL)
+        label = ("loss (MSE, standardised target)" if self._scaled_target else "loss (MSE)") if regression else "loss"
+        self.loss_plot.setLabel("left", label, color=LABEL)
 
     def _draw_pending(self) -> None:
         if self._pending:

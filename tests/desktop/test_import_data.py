@@ -154,18 +154,44 @@ def test_each_bad_file_gives_one_message_and_changes_nothing(window, qtbot, tmp_
     dialog = window.tabular.importer.start(path)
     if dialog is not None:                   # readable as a table: the problem is in its cells
         qtbot.waitUntil(dialog.isVisible, timeout=5000)
+        assert not dialog.ok_button.isEnabled()   # Import waits for a choice that makes the file usable
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-        assert dialog.isVisible()            # the dialog stays for the user to choose otherwise
-        assert expected in dialog.summary.text()
+        assert dialog.isVisible() and window.dialogs_shown == []   # the dialog stays, the summary says why
+        text = dialog.summary.text()
         dialog.reject()
-    assert len(window.dialogs_shown) == 1, window.dialogs_shown
-    title, text = window.dialogs_shown[0]
-    assert title == "Cannot import the data"
+    else:                                    # not a table at all: one message, no dialog
+        assert len(window.dialogs_shown) == 1, window.dialogs_shown
+        title, text = window.dialogs_shown[0]
+        assert title == "Cannot import the data"
     assert expected in text and str(path) in text
     assert "\n" not in text and "Traceback" not in text
     if kind == "too large":
         assert "the limit is 0.0 MB" in text and "in memory" in text   # says the limit and why
     assert window.current_experiment() == before
+
+
+def test_text_in_a_number_column_is_marked_shown_and_blocks_import_until_left_out(window, qtbot, tmp_path):
+    data = [list(r) for r in rows(60)]
+    data[19][1] = "abc"                      # file line 21 (the header is line 1)
+    dialog = open_dialog(window, qtbot, write_table(tmp_path / "plants.csv", data=data))
+    dialog.resize(760, 640)
+    qtbot.wait(50)
+    item = next(dialog.features.item(i) for i in range(dialog.features.count())
+                if dialog.features.item(i).data(Qt.ItemDataRole.UserRole) == "sepal_width")
+    assert "(numbers" not in item.text() and "text in row 21: 'abc'" in item.text() and "not usable" in item.text()
+    assert "row 21, column 'sepal_width': 'abc' is not a number" in dialog.summary.text()
+    assert not dialog.ok_button.isEnabled()
+    preview = dialog.preview                 # the preview scrolled to the offending cell, marked
+    row = [preview.verticalHeaderItem(r).text() for r in range(preview.rowCount())].index("21")
+    cell = preview.item(row, 1)
+    assert preview.viewport().rect().intersects(preview.visualItemRect(cell))
+    assert preview.rowAt(0) > 0              # scrolled: line 2 is no longer the first row shown
+    assert cell.background().color() != preview.item(row, 0).background().color()
+    dialog.set_feature("sepal_width", False)  # leave the column out: the file is usable
+    assert dialog.ok_button.isEnabled() and "60 rows · 2 features" in dialog.summary.text()
+    dialog.set_feature("sepal_width", True)
+    assert not dialog.ok_button.isEnabled()
+    dialog.reject()
 
 
 def test_drop_rows_option_imports_a_file_with_missing_cells(window, qtbot, tmp_path):

@@ -63,8 +63,8 @@ def test_a_mistake_is_drawn_beside_its_normal_run(window, qtbot, train_window):
                                rtol=1e-6)
     assert fin.history[-1]["train_loss"] > normal.history[-1]["train_loss"]
     line = curves.mistake_text()
-    assert "Forget optimizer.zero_grad()" in line and MISTAKE_TABLE["no_zero_grad"].why in line
-    assert "the normal run's (grey)" in line
+    assert "Forget optimizer.zero_grad()" in line and curves.mistake_label.toolTip() == MISTAKE_TABLE["no_zero_grad"].why
+    assert "Training loss: last" in line and "the normal run's (grey)" in line
     assert curves.reference_curves["train_loss"].isVisible()
 
     # The same settings again: the normal run is kept, not trained again.
@@ -77,6 +77,30 @@ def test_a_mistake_is_drawn_beside_its_normal_run(window, qtbot, train_window):
     train_window(window)
     assert curves.reference_key() is None and curves.mistake_text() == ""
     assert curves.reference_data()["epoch"].size == 0
+
+
+def test_forgetting_eval_compares_the_validation_loss_and_keeps_the_plots_readable(window, qtbot, train_window):
+    """no_eval changes validation, not training: the line compares the validation loss and its jumpiness;
+    the normal run is drawn over the run (dashed), and the line leaves the plots their height at 1280 x 800."""
+    exp = spiral("no_eval", epochs=60)
+    fin = train_window(window, exp)
+    curves = window.curves
+    qtbot.waitUntil(lambda: not window.reference_run.is_running() and curves.reference_data()["epoch"].size
+                    == 60, timeout=TIMEOUT)
+    assert MISTAKE_TABLE["no_eval"].shows == "val_loss"
+    line = curves.mistake_text()
+    mine = np.array([r["val_loss"] for r in fin.history])
+    normal = curves.reference_data()["val_loss"]
+    assert f"Validation loss: last {mine[-1]:.4g}, jumps {np.abs(np.diff(mine)).mean():.4g} an epoch" in line
+    assert f"the normal run's (grey) {normal[-1]:.4g}, {np.abs(np.diff(normal)).mean():.4g}" in line
+    assert "Training loss" not in line
+    ref, run = curves.reference_curves["val_loss"], curves.curves["val_loss"]
+    assert ref.isVisible() and ref.zValue() > run.zValue()           # drawn over the run, dashed
+    window.resize(1280, 800)
+    qtbot.wait(200)
+    assert curves.mistake_label.height() <= 3 * curves.mistake_label.fontMetrics().height()   # one or two lines
+    assert curves.loss_plot.vb.height() >= 120                        # the loss plot keeps a usable height
+    assert curves.legend.width() >= curves.legend.sizeHint().width()  # the legend is not cut
 
 
 def test_forgetting_no_grad_shows_the_memory_the_kept_graphs_hold(window, qtbot, train_window):

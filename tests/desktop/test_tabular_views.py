@@ -81,6 +81,8 @@ def test_iris_from_the_dock_trains_and_shows_its_plane_classes_and_worst_rows(wi
     plane = results.plane.plane()
     assert plane.axis_labels == ("petal length (cm)", "petal width (cm)")
     assert "the other 2 inputs held at their training means" in results.plane.note.text()
+    sizes = window.dataset_panel.sizes.text()     # the dock's small preview does not claim to be this plane
+    assert "this preview: principal components 1 and 2" in sizes and "Data plane tab" in sizes
     np.testing.assert_allclose(plane.points[:, 1].min(), 0.1, atol=1e-5)     # petal width in cm, as in the data
     np.testing.assert_allclose(plane.points[:, 1].max(), 2.5, atol=1e-5)
     assert plane.probabilities.shape[2] == 3
@@ -89,6 +91,8 @@ def test_iris_from_the_dock_trains_and_shows_its_plane_classes_and_worst_rows(wi
     cm = results.confusion.matrix()
     assert cm.sum() == 22 and np.trace(cm) == round(fin.metrics["test_accuracy"] * 22 / 100)
     assert "test rows of class setosa" in results.confusion.describe(0, 0)
+    assert "test set" in results.confusion.title().lower()              # it says which rows it counts
+    assert [results.confusion.row_label(i) for i in range(3)] == list(SPECIES)   # no name cut ("versic…")
     table = results.worst
     assert table.cell_text(0, "actual") in SPECIES
     assert table.cell_text(0, "predicted").lstrip("✗ ") in SPECIES
@@ -109,6 +113,9 @@ def test_diabetes_regression_gets_the_predicted_vs_actual_scatter(window, qtbot,
     assert f"RMSE {fin.metrics['test_rmse']:.4g}" in results.scatter.summary.text()
     assert results.plane.plane().values is not None                # the plane shows the predicted number
     assert results.worst.cell_text(0, "error") != ""
+    # The curves are on the standardised target; the status bar's test MSE is in the target's units.
+    assert "standardised target" in window.curves.loss_plot.getAxis("left").labelText
+    assert "test MSE" in window.status_text() and "in the target's units" in window.status_text()
 
 
 def test_a_csv_with_text_labels_trains_keeps_its_names_saves_loads_and_exports(window, qtbot, train_window, tmp_path):
