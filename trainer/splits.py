@@ -43,19 +43,20 @@ class Splits:
 
     def unscale_x(self, x: np.ndarray) -> np.ndarray:
         """Standardised inputs (N, D) back in the file's units (float64)."""
-        x = np.asarray(x, dtype=np.float64)
-        if self.feature_scale is None:
-            return x
-        mean, std = self.feature_scale
-        return x * std + mean
+        return _unscale(x, self.feature_scale)
 
     def unscale_y(self, y: np.ndarray) -> np.ndarray:
         """Standardised regression targets or predictions back in the file's units (float64)."""
-        y = np.asarray(y, dtype=np.float64)
-        if self.target_scale is None:
-            return y
-        mean, std = self.target_scale
-        return y * std + mean
+        return _unscale(y, self.target_scale)
+
+
+def _unscale(values: np.ndarray, scale) -> np.ndarray:
+    """values * std + mean for a (mean, std) scale; unchanged (as float64) without one."""
+    values = np.asarray(values, dtype=np.float64)
+    if scale is None:
+        return values
+    mean, std = scale
+    return values * std + mean
 
 
 __all__ = ["Progress", "Splits"]

@@ -6,13 +6,10 @@ last line, and compare it with the same experiment trained in-process by trainer
 from __future__ import annotations
 
 import ast
-import contextlib
-import io
 import json
 import math
 import os
 import re
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -51,19 +48,6 @@ def run_script(path: Path, *args: str, cwd: Path) -> dict:
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def run_in_process(exp: Experiment, tmp_path: Path) -> dict:
-    """Run an exported script here (cheaper than a new interpreter) and parse its last line."""
-    path = write_script(exp, tmp_path / "script.py")
-    threads = torch.get_num_threads()
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            runpy.run_path(str(path), run_name="__main__")
-    finally:
-        torch.set_num_threads(threads)   # the script may set one thread, as the loop does
-    return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
 def assert_same_run(app: dict, script: dict) -> None:
@@ -176,7 +160,7 @@ BLOCKS = [{"kind": "linear", "units": 16}, {"kind": "batchnorm"}, {"kind": "acti
 ], ids=["circles", "moons-sgd", "blobs4-momentum", "blobs2-rmsprop", "two-spirals-adamw-batches",
         "batchnorm-batches", "extra-points", "early-stop", "and", "or", "linear-split", "linear-diverges",
         "linear-lr-decay", "spiral-lr-decay-batches", "linear-extra-point", "linear-mlp-batches"])
-def test_more_settings_reproduce(preset, overrides, tmp_path):
+def test_more_settings_reproduce(run_in_process, preset, overrides, tmp_path):
     exp = experiment(preset, **overrides)
     app = app_summary(exp)
     script = run_in_process(exp, tmp_path)
@@ -195,7 +179,7 @@ def test_lr_decay_changes_the_run_and_the_script_says_so(tmp_path):
     assert "scheduler" not in render_script(plain)
 
 
-def test_divergence_and_early_stopping_are_really_exercised(tmp_path):
+def test_divergence_and_early_stopping_are_really_exercised(run_in_process, tmp_path):
     """The two cases above would prove little if they ended 'completed'."""
     diverged = run_in_process(experiment("linear-regression", **{"optim.lr": 1.0}), tmp_path)
     assert diverged["reason"] == "diverged" and diverged["epochs_run"] < 500
@@ -284,7 +268,7 @@ def test_mnist_scripts_keep_every_thread():
     assert "set_num_threads" not in render_script(load_preset("mnist-mlp"))
 
 
-def test_odd_names_and_descriptions_stay_valid_python(tmp_path):
+def test_odd_names_and_descriptions_stay_valid_python(run_in_process, tmp_path):
     exp = load_preset("xor-mlp").with_overrides({"train.epochs": 3})
     exp = Experiment.from_dict({**exp.to_dict(), "name": 'it\'s "mine" \\ ü',
                                 "description": 'ends with a quote"""\nand a backslash \\'})

@@ -3,11 +3,8 @@ run, beside the normal run of the same settings; the exported script makes it th
 marked, and still repeats the app's run."""
 from __future__ import annotations
 
-import contextlib
 import gc
-import io
 import json
-import runpy
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +14,7 @@ from torch import nn
 
 from trainer.__main__ import summary
 from trainer.config import ConfigError, Experiment, LayerSpec
-from trainer.export import render_script, write_script
+from trainer.export import render_script
 from trainer.loop import GraphMemory, run_to_end
 from trainer.mistakes import MISTAKE_TABLE, MISTAKES, SCRIPT_MARK
 from trainer.presets import load_preset
@@ -150,18 +147,6 @@ def test_graph_memory_counts_only_what_a_kept_graph_holds():
 
 # -- the exported script ---------------------------------------------------------------------
 
-def run_script_here(exp: Experiment, tmp_path) -> dict:
-    """Run the exported script in this process and parse its last line (as test_export.py does)."""
-    path = write_script(exp, tmp_path / "script.py")
-    threads = torch.get_num_threads()
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            runpy.run_path(str(path), run_name="__main__")
-    finally:
-        torch.set_num_threads(threads)
-    return json.loads(out.getvalue().strip().splitlines()[-1])
-
 
 MISTAKEN_LINES = {
     "no_zero_grad": "# optimizer.zero_grad()",
@@ -174,7 +159,7 @@ MISTAKEN_LINES = {
 
 @pytest.mark.parametrize("key", [k for k in MISTAKES if k != "none"])
 @pytest.mark.parametrize("batch_size", [0, 64], ids=["full-batch", "batches"])
-def test_the_script_makes_the_mistake_marked_and_repeats_the_run(key, batch_size, tmp_path):
+def test_the_script_makes_the_mistake_marked_and_repeats_the_run(run_in_process, key, batch_size, tmp_path):
     exp = spiral(key, epochs=40, batch_size=batch_size)
     text = render_script(exp)
     marked = [line for line in text.splitlines() if SCRIPT_MARK in line]
@@ -182,7 +167,7 @@ def test_the_script_makes_the_mistake_marked_and_repeats_the_run(key, batch_size
     assert MISTAKEN_LINES[key] in text
     assert SCRIPT_MARK not in render_script(spiral(epochs=40))
     app = summary(exp, run_to_end(exp))
-    script = run_script_here(exp, tmp_path)
+    script = run_in_process(exp, tmp_path)
     for name in ("reason", "epochs_run", "best_epoch", "params", "test_accuracy"):
         assert script[name] == app[name], name
     for name in ("final_train_loss", "best_val_loss"):

@@ -298,21 +298,24 @@ class _Parser:
 
 # -- reading the AST -----------------------------------------------------------------------------------
 
-def names(node: Node) -> list[str]:
-    """The variable names in `node`, in order of first appearance."""
-    seen: dict[str, None] = {}
+def walk(node: Node):
+    """Every node of the tree, each before its operands, left before right (iterative: the tree's
+    depth never meets Python's recursion limit)."""
     stack = [node]
-    while stack:    # iterative: the caller's tree depth never meets Python's recursion limit
+    while stack:
         n = stack.pop()
-        if isinstance(n, Name):
-            seen.setdefault(n.id, None)
-        elif isinstance(n, Unary):
+        yield n
+        if isinstance(n, Unary):
             stack.append(n.operand)
         elif isinstance(n, Binary):
             stack.extend((n.right, n.left))
         elif isinstance(n, Call):
             stack.append(n.arg)
-    return list(seen)
+
+
+def names(node: Node) -> list[str]:
+    """The variable names in `node`, in order of first appearance."""
+    return list(dict.fromkeys(n.id for n in walk(node) if isinstance(n, Name)))
 
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "u": 3, "**": 4}
@@ -447,6 +450,6 @@ def parse_bindings(text: str) -> dict[str, Value]:
     return out
 
 
-__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_LENGTH", "MAX_OPERATIONS", "Binary", "Call", "Name", "Node", "Num",
+__all__ = ["walk", "FUNCTIONS", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_LENGTH", "MAX_OPERATIONS", "Binary", "Call", "Name", "Node", "Num",
            "ParseError", "Token", "Unary", "Value", "BadValue", "check_value", "format_number", "names",
            "parse", "parse_bindings", "parse_value", "to_text", "tokenize"]

@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
-from .expression import (FUNCTIONS, Binary, Call, Name, Node, Num, ParseError, Unary, Value, check_value,
-                         names, parse, to_text)
+from .expression import (FUNCTIONS, Call, Name, Node, Num, ParseError, Unary, Value, check_value, names, parse,
+                         to_text, walk)
 
 DTYPE = torch.float64
 FD_STEP = 1e-6            # central differences in float64: error ~ step² + rounding/step ~ 1e-10
@@ -309,19 +309,7 @@ def _dims(x: Any) -> tuple[int, ...]:
 
 
 def _first_position(ast: Node, name: str) -> int:
-    stack = [ast]
-    found = []
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Name) and n.id == name:
-            found.append(n.pos)
-        elif isinstance(n, Unary):
-            stack.append(n.operand)
-        elif isinstance(n, Binary):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, Call):
-            stack.append(n.arg)
-    return min(found) if found else 0
+    return min((n.pos for n in walk(ast) if isinstance(n, Name) and n.id == name), default=0)
 
 
 def gradients(text: str, values: Mapping[str, Value]) -> dict[str, Any]:
