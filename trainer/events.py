@@ -153,3 +153,33 @@ class Finished:
 
 Event = (DataProgress | Started | BatchProgress | EpochEnd | NewBest | Snapshot | ParamStep | Stopped | Diverged
          | Finished)
+
+
+@dataclass(frozen=True)
+class LandscapeProgress:
+    """Computing a loss landscape (trainer/timeline/landscape.py): `done` of `total` grid points."""
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, eq=False)
+class Landscape:
+    """The training loss over a plane through the weights, and the path the run took on it (issue 16).
+
+    The plane's points are centre + alpha * directions[0] + beta * directions[1], over the parameters
+    flattened in the order of `keys`. loss[j, i] is the loss at (alphas[i], betas[j]): row 0 at the
+    lowest beta, as the boundary's images; the middle row and column (index steps // 2) are 0, the centre.
+    """
+    kind: str                        # the directions used: "pca" (the path's two main ones) or "random"
+    alphas: np.ndarray               # (steps,) coordinates along directions[0]
+    betas: np.ndarray                # (steps,) coordinates along directions[1]
+    loss: np.ndarray                 # (steps, steps) float64
+    path: np.ndarray                 # (n_states, 2): each recorded state's (alpha, beta); the last is (0, 0)
+    centre_loss: float               # the centre (trained) model's loss on the same rows
+    explained: tuple[float, float]   # fraction of the path's squared distance from the centre along each
+    rows: int                        # training rows each loss averages over (the first `rows` of them)
+    rows_total: int                  # training rows there are
+    keys: tuple[str, ...]            # parameter names, in the order of the flat vectors below
+    centre: np.ndarray               # (P,) float32: the centre's parameters
+    directions: np.ndarray           # (2, P) float64
+    note: str = ""                   # what a learner should know: a fallback to random directions, capped rows

@@ -18,6 +18,10 @@ window listens on; its address and key come on stdin. Messages, each one pickled
        expected (trainer.errors.expected_error) says the message is all there is to say, no traceback to log.
 Events go out together every `Pacing.batch_s`, at once for those a user waits on (the run started,
 ended, stopped, diverged); a run about to wait on a pause has sent everything first.
+A ("landscape", Experiment, states, options) request (issue 16: the training loss over a plane through
+the recorded weights, trainer.timeline.landscape.compute(experiment, states, **options), options such as
+{"steps": 41, "kind": "pca"}) is answered as a run is: ("events", [LandscapeProgress..., Landscape]), then
+("done",) or ("error", ...); ("stop",) cancels it, and then "done" comes without a Landscape.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ import threading
 import time
 import traceback
 from multiprocessing.connection import Client, Connection
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .control import Control
 from .errors import error_message, expected_error
@@ -85,6 +89,9 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
                             control.step()
                         current[:] = [control]
                         requests.put((message, control))
+                    elif message[0] == "landscape":   # stopped by ("stop",) as a run is
+                        current[:] = [control := Control()]
+                        requests.put((message, control))
                     elif current:     # a command for a run that has ended is ignored
                         getattr(current[0], COMMANDS[message[0]])(*message[1:])
         except (EOFError, OSError):   # the window has gone: end the run, then the process
@@ -103,6 +110,12 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
     ready.set()
     conn.send(("ready", os.getpid()))
     while (item := requests.get()) is not None:
+        if item[0][0] == "landscape":
+            _answer(conn, outbox, _landscape(*item))
+            with lock:
+                if current and current[0] is item[1]:
+                    current.clear()
+            continue
         (_, experiment, pacing, *_), control = item
         outbox.batch_s = pacing.batch_s
         try:
@@ -119,6 +132,27 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
             # Only this run's: the window may have sent the next request the moment "done" went out.
             if current and current[0] is control:
                 current.clear()
+
+
+def _landscape(message: tuple, control: Control) -> Iterator[Any]:
+    """The events of a ("landscape", experiment, states, options) request, cancelled by its control."""
+    from .timeline.landscape import compute
+    _, experiment, states, options = message
+    return compute(experiment, states, cancelled=lambda: control.stopped, **options)
+
+
+def _answer(conn: Connection, outbox: _Outbox, events: Iterator[Any]) -> None:
+    """Send a request's events, then ("done",), or ("error", ...) after those it made before failing."""
+    try:
+        for event in events:
+            outbox.add(event)
+        outbox.flush()
+        conn.send(("done",))
+    except (BrokenPipeError, ConnectionResetError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the window as text
+        outbox.flush()
+        conn.send(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
 
 
 def main() -> int:
