@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import trainer  # noqa: F401 -- first, before anything imports torch: it tunes torch's OpenMP threads (see there)
+
 REPO = Path(__file__).resolve().parents[1]
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

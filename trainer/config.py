@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import math
 import typing
 from dataclasses import dataclass, field, fields, replace
@@ -202,19 +203,32 @@ class Experiment:
         return cls.from_dict(raw)
 
     def with_overrides(self, assignments: dict[str, Any]) -> "Experiment":
-        """Return a copy with dotted-path values replaced, e.g. {"optim.lr": 0.1}."""
+        """Return a copy with dotted-path values replaced, e.g. {"optim.lr": 0.1, "model.layers[2].p": 0.5}."""
         raw = self.to_dict()
         for path, value in assignments.items():
             node = raw
-            parts = path.split(".")
+            parts = [key for part in path.split(".") for key in _path_keys(part, path)]
             for part in parts[:-1]:
-                if not isinstance(node, dict) or part not in node:
-                    raise ConfigError(path, "no such setting")
-                node = node[part]
-            if not isinstance(node, dict) or parts[-1] not in node:
-                raise ConfigError(path, "no such setting")
+                node = _child(node, part, path)
+            _child(node, parts[-1], path)
             node[parts[-1]] = value
         return Experiment.from_dict(raw)
+
+
+def _path_keys(part: str, path: str) -> list[str | int]:
+    """'layers[2]' -> ['layers', 2]; 'lr' -> ['lr']."""
+    found = re.fullmatch(r"([A-Za-z_]\w*)((?:\[\d+\])*)", part)
+    if found is None:
+        raise ConfigError(path, "no such setting")
+    return [found.group(1), *(int(i) for i in re.findall(r"\d+", found.group(2)))]
+
+
+def _child(node: Any, key: str | int, path: str) -> Any:
+    if isinstance(key, int) and isinstance(node, list) and key < len(node):
+        return node[key]
+    if isinstance(key, str) and isinstance(node, dict) and key in node:
+        return node[key]
+    raise ConfigError(path, "no such setting")
 
 
 # -- building from plain data ----------------------------------------------------

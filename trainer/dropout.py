@@ -22,6 +22,8 @@ import torch
 from torch import nn
 
 _DONE = object()
+# Epoch start states kept when no timeline asks for them: the helper draws at most a few epochs ahead.
+_EPOCH_STARTS_KEPT = 16
 
 
 class MaskSource:
@@ -31,6 +33,9 @@ class MaskSource:
     """
 
     def __init__(self, plan: Iterator[tuple[tuple[int, int], float]], ahead: int):
+        # torch's generator state as each epoch's first mask was about to be drawn (the plan records it)
+        # (those before the epoch last asked for are forgotten: only the next ones can still be asked for)
+        self.epoch_starts: dict[int, torch.Tensor] = {}
         self._queue: queue.Queue = queue.Queue()
         self._slots = threading.Semaphore(ahead)    # masks the helper may hold drawn ahead
         self._plan = plan
@@ -57,6 +62,19 @@ class MaskSource:
             raise RuntimeError(f"dropout mask plan out of step with the training (wanted {tuple(shape)}, "
                                f"planned {'nothing' if mask is _DONE else tuple(mask.shape)})")
         return mask
+
+    def rng_before(self, epoch: int) -> torch.Tensor:
+        """torch's generator state before the masks of the plan's `epoch` (0 = its first) were drawn.
+
+        A frame of the timeline records it: the helper has drawn ahead, so the generator itself is
+        already further on. An epoch not reached yet starts where the generator is now (nothing of
+        it has been drawn, and nothing is drawn while we hold the lock)."""
+        with self._drawing:
+            for old in [e for e in self.epoch_starts if e < epoch]:
+                del self.epoch_starts[old]
+            if epoch in self.epoch_starts:
+                return self.epoch_starts[epoch].clone()
+            return torch.get_rng_state()
 
     def close(self) -> None:
         """Stop drawing (masks drawn ahead are dropped) and wait for the helper thread."""
@@ -149,7 +167,10 @@ def prefetch_masks(model: nn.Sequential, input_dim: int, rows_per_batch: list[in
         return None
 
     def plan() -> Iterator[tuple[tuple[int, int], float]]:
-        for _ in range(epochs):
+        for epoch in range(epochs):
+            # taken under the source's drawing lock, just before this epoch's first mask is drawn
+            source.epoch_starts[epoch] = torch.get_rng_state()
+            source.epoch_starts.pop(epoch - _EPOCH_STARTS_KEPT, None)   # the helper is never that far ahead
             for rows in rows_per_batch:
                 for _, w, keep in drawing:
                     yield (rows, w), keep

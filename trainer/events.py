@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .timeline.frame import Frame
+
 # Models with more parameters than this send no weights or neuron maps: their diagram is a summary.
 WEIGHTS_MAX_PARAMS = 20_000
 
@@ -40,6 +42,7 @@ class Started:
     device: str
     epochs: int
     batches_per_epoch: int
+    start_epoch: int = 0      # a branch's first epoch (the parent's history before it comes in Finished)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,13 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Keyframe:
+    """A recorded epoch of the run's timeline (train(record=...)): after its EpochEnd and NewBest, or
+    just before Finished for the last epoch when it was not recorded yet."""
+    frame: Frame
+
+
+@dataclass(frozen=True)
 class ParamStep:
     """Named scalar parameters after one update, with the gradients that made it.
 
@@ -151,8 +161,8 @@ class Finished:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-Event = (DataProgress | Started | BatchProgress | EpochEnd | NewBest | Snapshot | ParamStep | Stopped | Diverged
-         | Finished)
+Event = (DataProgress | Started | BatchProgress | EpochEnd | NewBest | Keyframe | Snapshot | ParamStep | Stopped
+         | Diverged | Finished)
 
 
 @dataclass(frozen=True)

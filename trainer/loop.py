@@ -24,8 +24,8 @@ from . import metrics
 from .config import ONE_THREAD_BELOW, Experiment, resolved_loss
 from .control import Control
 from .data import Splits, load
-from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, NewBest, Snapshot,
-                     Started, Stopped, WEIGHTS_MAX_PARAMS)
+from .events import (BatchProgress, DataProgress, Diverged, EpochEnd, Event, Finished, Keyframe, NewBest,
+                     Snapshot, Started, Stopped, WEIGHTS_MAX_PARAMS)
 from .dropout import prefetch_masks
 from .feature_maps import conv_layers, image_state
 from .mistakes import mistake
@@ -33,6 +33,10 @@ from .models import build_loss, build_model, build_optimizer, linear_layers, par
 from .pacing import HEADLESS, Pacing
 from .plane import Plane, diagram_weights, extent_of
 from .shapes import experiment_work
+from .timeline.branching import branch_problem, restore_optimizer
+from .timeline.frame import Resume
+from .timeline.tensors import to_torch
+from .timeline.recorder import Recorder, as_uint8
 
 
 class TrainingError(RuntimeError):
@@ -53,20 +57,24 @@ def pick_device(requested: str) -> torch.device:
 
 
 def train(experiment: Experiment, control: Control | None = None, pacing: Pacing = HEADLESS,
-          allow_download: bool = True) -> Iterator[Event]:
+          allow_download: bool = True, record: int = 0, resume: Resume | None = None) -> Iterator[Event]:
     """Run one experiment, yielding DataProgress..., Started, EpochEnd... and Finished last.
 
     A run stopped while its data loads ends without Started or Finished; one that fails raises.
     `pacing` says how often pictures are taken; `allow_download` lets MNIST be fetched when missing.
+    `record`: a memory budget in bytes for the run's timeline (Keyframe events; 0: none).
+    `resume`: train on from a recorded epoch of another run (a branch): its history comes first.
     """
     control = control or Control()
+    if resume is not None and (problem := branch_problem(resume.experiment, experiment)) is not None:
+        raise problem
     splits = yield from _load_with_progress(experiment, allow_download)
     if control.stopped:
         return
     device = pick_device(experiment.train.device)
     try:
         with _threads_for(experiment, splits, device):
-            yield from _Run(experiment, splits, device, control, pacing).events()
+            yield from _Run(experiment, splits, device, control, pacing, record, resume).events()
     except torch.cuda.OutOfMemoryError:
         # Anywhere: moving the data on, a step, the validation pass, a boundary grid.
         raise TrainingError(OUT_OF_MEMORY) from None
@@ -114,8 +122,9 @@ class _Run:
     """The state of one run; `events()` is the loop itself."""
 
     def __init__(self, exp: Experiment, splits: Splits, device: torch.device, control: Control,
-                 pacing: Pacing):
+                 pacing: Pacing, record: int = 0, resume: Resume | None = None):
         self.exp, self.splits, self.device, self.control, self.pacing = exp, splits, device, control, pacing
+        self.start = resume.start_epoch if resume is not None else 0
         self.task = splits.task
         # How outputs and labels look follows the loss, not the dataset: two classes may be trained
         # as one sigmoid column (BCE, as the seed) or as two logits (cross-entropy).
@@ -123,6 +132,8 @@ class _Run:
         self.mistake = mistake(exp.train.mistake)   # "none" for the right loop
         torch.manual_seed(exp.train.seed)
         self.model = build_model(exp).to(device)
+        if resume is not None:
+            self._resume_model(resume)
         n_train = len(splits.x_train)
         self.batch = exp.train.batch_size if 0 < exp.train.batch_size < n_train else n_train
         self.n_batches = math.ceil(n_train / self.batch)
@@ -130,7 +141,7 @@ class _Run:
         # Validating in training mode (a mistake) draws masks the plan does not know: nn.Dropout draws them.
         self.masks = prefetch_masks(self.model, splits.input_dim,
                                     [min(self.batch, n_train - b * self.batch) for b in range(self.n_batches)],
-                                    exp.train.epochs) if device.type == "cpu" and self.mistake.validate_in_eval else None
+                                    exp.train.epochs - self.start) if device.type == "cpu" and self.mistake.validate_in_eval else None
         self.criterion = build_loss(exp)
         self.optimizer = build_optimizer(exp, self.model.parameters())
         # The mistakes change what the loop calls, chosen here once: none costs anything per batch.
@@ -139,16 +150,21 @@ class _Run:
             for group in self.optimizer.param_groups:
                 group["lr"] = exp.optim.lr * self.mistake.lr_factor
         # After the lr above, which it takes as its start; the exported script builds the same scheduler.
-        self.scheduler = (torch.optim.lr_scheduler.ExponentialLR(self.optimizer, exp.optim.lr_decay)
-                          if exp.optim.lr_decay != 1.0 else None)
+        self.scheduler = self._scheduler() if resume is None else restore_optimizer(
+            self.optimizer, resume, exp, exp.optim.lr * self.mistake.lr_factor, self._scheduler)
         self.shuffle = torch.Generator().manual_seed(exp.train.seed)
+        if resume is not None:
+            self.shuffle.set_state(as_uint8(resume.frame.rng["shuffle"]))
         self.x_train, self.y_train = self._tensors(splits.x_train, splits.y_train)
         self.x_val, self.y_val = self._tensors(splits.x_val, splits.y_val)
         self.x_test, self.y_test = self._tensors(splits.x_test, splits.y_test)
-        self.history: list[dict[str, Any]] = []
-        self.best_val_loss = math.inf
-        self.best_epoch = 0
+        self.history: list[dict[str, Any]] = [] if resume is None else [dict(r) for r in resume.history]
+        self.best_val_loss = math.inf if resume is None else resume.frame.best_val_loss
+        self.best_epoch = 0 if resume is None else resume.frame.best_epoch
         self.best_state: dict[str, torch.Tensor] | None = None
+        if resume is not None:
+            best = resume.best_state or (resume.frame.state if resume.frame.best_epoch == resume.frame.epoch else {})
+            self.best_state = {k: v.to(device) for k, v in to_torch(best).items()} or None
         # Every parameter and buffer (BatchNorm's running stats too): a NaN batch poisons both.
         self.modules = list(self.model.modules())
         self.small = param_count(self.model) <= WEIGHTS_MAX_PARAMS   # small enough to diagram
@@ -169,9 +185,33 @@ class _Run:
             self.kept_val_losses = []
             self.graph_memory = GraphMemory([*self.model.parameters(), *self.model.buffers(), self.x_val,
                                              self.y_val])
-        self.t0 = time.perf_counter()
+        # A branch's epochs go on counting seconds from where its parent's history ends.
+        self.t0 = time.perf_counter() - (self.history[-1]["seconds"] if self.history else 0.0)
+        self.recorder = Recorder(record, exp.train.epochs, self.model, self.optimizer, self.scheduler,
+                                 self.shuffle, self._rng_before) if record > 0 else None
         self.last_snapshot = self.last_diagram = -math.inf
         self.diagram_epoch = -1   # the epoch whose weights were last sent
+
+    def _resume_model(self, resume: Resume) -> None:
+        """The parent's weights at the frame, and torch's generator where it was (dropout draws from it)."""
+        try:
+            self.model.load_state_dict({k: v.to(self.device) for k, v in to_torch(resume.frame.state).items()})
+        except RuntimeError as exc:
+            raise TrainingError(f"the recorded weights do not fit this model ({' '.join(str(exc).split())[:200]})") \
+                from None
+        torch.set_rng_state(as_uint8(resume.frame.rng["torch"]))
+        if "cuda" in resume.frame.rng and self.device.type == "cuda":
+            torch.cuda.set_rng_state(as_uint8(resume.frame.rng["cuda"]))
+
+    def _scheduler(self):
+        return (torch.optim.lr_scheduler.ExponentialLR(self.optimizer, self.exp.optim.lr_decay)
+                if self.exp.optim.lr_decay != 1.0 else None)
+
+    def _rng_before(self, epoch: int) -> torch.Tensor:
+        """torch's generator state as `epoch` begins (the dropout helper may have drawn further)."""
+        if self.masks is not None:
+            return self.masks.rng_before(epoch - self.start)
+        return torch.get_rng_state()
 
     def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
@@ -197,10 +237,13 @@ class _Run:
         batch, n_batches = self.batch, self.n_batches
         params = param_count(self.model)
         yield Started(self.task, self.splits.input_dim, self.splits.n_classes, *self.splits.sizes,
-                      params=params, device=str(self.device), epochs=t.epochs, batches_per_epoch=n_batches)
+                      params=params, device=str(self.device), epochs=t.epochs, batches_per_epoch=n_batches,
+                      start_epoch=self.start)
         reason = "completed"
-        epoch = -1
-        for epoch in range(t.epochs):
+        epochs = range(self.start, t.epochs)
+        if t.patience and self.start and self.start - 1 - self.best_epoch >= t.patience:
+            epochs, reason = range(0), "early_stopped"   # the parent stopped here: so does its copy
+        for epoch in epochs:
             result = yield from self._train_epoch(epoch, batch, n_batches)
             if result is None:
                 yield Stopped(epoch)
@@ -224,6 +267,9 @@ class _Run:
                 self.best_val_loss, self.best_epoch = val_loss, epoch
                 self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
                 yield NewBest(epoch, val_loss)
+            if self.recorder is not None and (frame := self.recorder.take(epoch, self.best_epoch,
+                                                                           self.best_val_loss)) is not None:
+                yield Keyframe(frame)
             now = time.perf_counter()
             if self.pacing.snapshot_every_s > 0 and now - self.last_snapshot >= self.pacing.snapshot_every_s:
                 yield self._snapshot(epoch, diagram=now - self.last_diagram >= self.pacing.diagram_every_s)
@@ -378,6 +424,8 @@ class _Run:
             self._mode(training=True)
 
     def _finish(self, reason: str, epochs_run: int) -> Iterator[Event]:
+        if self.recorder is not None and (last := self.recorder.last()) is not None:
+            yield Keyframe(last)
         if self.exp.train.restore_best and self.best_state is not None and reason != "diverged":
             self.model.load_state_dict(self.best_state)
         self.model.eval()

@@ -8,11 +8,12 @@ process trained at the same speed with the window drawing as hidden (measured in
 
 The link is a `multiprocessing.connection` (a Unix socket, a named pipe on Windows) that the
 window listens on; its address and key come on stdin. Messages, each one pickled object:
-  in:  ("train", Experiment, Pacing, paused_after_first[, speed]) | ("pause",) | ("resume",) |
+  in:  ("train", Experiment, Pacing, paused_after_first[, speed[, options]]) | ("pause",) | ("resume",) |
        ("step",) | ("stop",) | ("speed", epochs_per_s or None): a command applies to the run
        requested last, until it has ended; the link closing means exit. paused_after_first is Step
        pressed while idle: it is part of the request because a ("step",) sent after it could arrive
-       epochs late; so is the speed (epochs a second at most, None: as fast as possible).
+       epochs late; so is the speed (epochs a second at most, None: as fast as possible). options: train()'s
+       keyword arguments `record` (the timeline's budget in bytes) and `resume` (a branch's start).
   out: ("ready", pid) once; per run ("events", [event, ...])..., then ("done",) or
        ("error", message, traceback, expected), after every event the run produced before it failed;
        expected (trainer.errors.expected_error) says the message is all there is to say, no traceback to log.
@@ -116,10 +117,11 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
                 if current and current[0] is item[1]:
                     current.clear()
             continue
-        (_, experiment, pacing, *_), control = item
+        (_, experiment, pacing, *rest), control = item
+        options = rest[2] if len(rest) > 2 else {}
         outbox.batch_s = pacing.batch_s
         try:
-            for event in train(experiment, control, pacing):
+            for event in train(experiment, control, pacing, **options):
                 outbox.add(event)
             outbox.flush()
             conn.send(("done",))

@@ -28,9 +28,11 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from trainer.config import Experiment
 from trainer.control import Control
 from trainer.errors import error_message, expected_error
-from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Finished, NewBest, Snapshot,
-                            Started)
+from trainer.events import (BatchProgress, DataProgress, Diverged, EpochEnd, Finished, Keyframe, NewBest,
+                            Snapshot, Started)
 from trainer.pacing import WINDOW, Pacing
+from trainer.timeline.frame import Resume
+from trainer.timeline.timeline import DEFAULT_BUDGET
 
 import desktop.training.process as process   # a module, so tests can replace its POOL
 
@@ -90,21 +92,21 @@ class _ThreadLink:
     """The fallback: the run on a thread of this process, its events into the same inbox."""
 
     def __init__(self, experiment: Experiment, pacing: Pacing, paused_after_first: bool,
-                 inbox: collections.deque, speed: float | None = None):
+                 inbox: collections.deque, speed: float | None = None, options: dict | None = None):
         self.control = Control(speed=speed)
         if paused_after_first:
             self.control.step()
-        self.thread = threading.Thread(target=self._run, args=(experiment, pacing, inbox),
+        self.thread = threading.Thread(target=self._run, args=(experiment, pacing, inbox, options or {}),
                                        name="np-training-thread", daemon=True)
         _THREADS.add(self.thread)
         self.thread.start()
 
-    def _run(self, experiment: Experiment, pacing: Pacing, inbox: collections.deque) -> None:
+    def _run(self, experiment: Experiment, pacing: Pacing, inbox: collections.deque, options: dict) -> None:
         import traceback
 
         from trainer.loop import train
         try:
-            for event in train(experiment, self.control, pacing):
+            for event in train(experiment, self.control, pacing, **options):
                 inbox.append(("events", [event]))
             inbox.append(("done",))
         except BaseException as exc:  # noqa: BLE001 -- every failure must reach the window
@@ -124,6 +126,7 @@ class TrainingClient(QObject):
 
     started = Signal(object)        # trainer.events.Started
     epochs = Signal(object)         # list[EpochEnd], every epoch exactly once, in order
+    keyframes = Signal(object)      # list[Keyframe] of the run's timeline, every one exactly once, in order
     snapshot = Signal(object)       # latest Snapshot of the frame (with the frame's newest diagram)
     progress = Signal(object)       # latest DataProgress | BatchProgress of the frame
     newBest = Signal(object)        # latest NewBest of the frame
@@ -142,6 +145,7 @@ class TrainingClient(QObject):
         self.history: list[EpochEnd] = []     # every EpochEnd of the current / last run
         self.frames = 0                       # frames with something in them, for the rate checks in bench/
         self.speed: float | None = None       # epochs a second at most (None: as fast as possible)
+        self.record_bytes = DEFAULT_BUDGET     # the timeline each run records (trainer/timeline); 0: none
         self._link: _ProcessLink | _ThreadLink | None = None
         self._inbox: collections.deque = collections.deque()
         self._model_cache: tuple[int, Any] | None = None
@@ -164,8 +168,9 @@ class TrainingClient(QObject):
             self.stateChanged.emit(state)
 
     # -- commands ---------------------------------------------------------------------
-    def start(self, experiment: Experiment, paused_after_first: bool = False) -> None:
-        """Train `experiment`; raises RuntimeError when a run is already going."""
+    def start(self, experiment: Experiment, paused_after_first: bool = False, resume: Resume | None = None) -> None:
+        """Train `experiment` (from `resume`, a recorded epoch of another run, for a branch), recording its
+        timeline within `record_bytes`; raises RuntimeError when a run is already going."""
         if self.is_running():
             raise RuntimeError("a training run is already in progress")
         self.experiment = experiment
@@ -173,19 +178,21 @@ class TrainingClient(QObject):
         self.history = []
         self._model_cache = None
         self._inbox.clear()
-        self._link = self._connect(experiment, paused_after_first)
+        self._link = self._connect(experiment, paused_after_first,
+                                   {"record": self.record_bytes, "resume": resume})
         self._cpu_at_frame = time.thread_time()
         self._timer.setInterval(self.pacing.frame_ms)
         self._timer.start()
         self._set_state("paused" if paused_after_first else "running")
 
-    def _connect(self, experiment: Experiment, paused_after_first: bool) -> _ProcessLink | _ThreadLink:
-        request = ("train", experiment, self.pacing, paused_after_first, self.speed)
+    def _connect(self, experiment: Experiment, paused_after_first: bool,
+                 options: dict) -> _ProcessLink | _ThreadLink:
+        request = ("train", experiment, self.pacing, paused_after_first, self.speed, options)
         try:
             return _ProcessLink(process.POOL.acquire(), request, self._inbox)
         except OSError as exc:
             log.warning("could not start a training process (%s); training in the app's own process", exc)
-            return _ThreadLink(experiment, self.pacing, paused_after_first, self._inbox, self.speed)
+            return _ThreadLink(experiment, self.pacing, paused_after_first, self._inbox, self.speed, options)
 
     def pause(self) -> None:
         self._press("pause", "paused")
@@ -263,9 +270,12 @@ class TrainingClient(QObject):
     def _emit(self, events: list[Any]) -> None:
         started = new_best = snap = diagram = prog = div = fin = None
         epochs: list[EpochEnd] = []
+        keyframes: list[Keyframe] = []
         for ev in events:
             if isinstance(ev, EpochEnd):
                 epochs.append(ev)
+            elif isinstance(ev, Keyframe):
+                keyframes.append(ev)
             elif isinstance(ev, Snapshot):
                 snap = ev
                 if ev.weights or ev.neurons:
@@ -289,6 +299,8 @@ class TrainingClient(QObject):
         if epochs:
             self.history.extend(epochs)
             self.epochs.emit(epochs)
+        if keyframes:
+            self.keyframes.emit(keyframes)
         if new_best is not None:
             self.newBest.emit(new_best)
         if snap is not None:

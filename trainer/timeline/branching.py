@@ -1,0 +1,80 @@
+"""What a branch may change, and how a run picks up its parent's optimizer from a frame.
+
+A branch trains the same weights on from a recorded epoch, so it keeps everything that decides
+the model's shapes and what the data are; it may change how the weights are trained on.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import torch
+
+from ..config import ConfigError, Experiment
+from .frame import Resume
+from .tensors import to_torch
+
+# Settings a branch may change (dotted paths as the JSON and --set name them; [*] is any layer).
+BRANCHABLE = (
+    "name", "description",
+    "optim.name", "optim.lr", "optim.momentum", "optim.weight_decay", "optim.lr_decay",
+    "train.epochs", "train.batch_size", "train.patience", "train.restore_best", "train.device",
+    "train.mistake",
+    "model.layers[*].p",          # a dropout layer's rate
+    "data.extra_points",          # points added on the plane
+)
+_ANY_LAYER = re.compile(r"\[\d+\]")
+
+
+def branch_problem(parent: Experiment, child: Experiment) -> ConfigError | None:
+    """The first setting `child` changes that a branch must keep, as a ConfigError naming it; None if none."""
+    for path, before, after in _differences(parent.to_dict(), child.to_dict(), ""):
+        if _ANY_LAYER.sub("[*]", path) not in BRANCHABLE:
+            return ConfigError(path, f"a branch keeps the model's shapes and its data ({_short(before)} -> "
+                                     f"{_short(after)}); start a new run to change it")
+    return None
+
+
+def _differences(a: Any, b: Any, path: str):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(a.keys() | b.keys()):
+            yield from _differences(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and path != "data.extra_points":
+        for i, (x, y) in enumerate(zip(a, b)):
+            yield from _differences(x, y, f"{path}[{i}]")
+    elif a != b:
+        yield path, a, b
+
+
+def _short(value: Any) -> str:
+    text = f"{len(value)} items" if isinstance(value, list) and len(value) > 3 else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, resume: Resume, experiment: Experiment,
+                      lr: float, make_scheduler: Callable[[], Any]):
+    """Load the parent's optimizer state into `optimizer` (built for `experiment`) and return the
+    scheduler to go on with.
+
+    Unchanged optimizer settings: the parent's state exactly (moments, step counts, the decayed
+    learning rate, the scheduler), so a branch that changes nothing repeats its parent. Changed ones:
+    the same optimizer keeps its moments with the new settings, the learning rate where the new
+    settings' decay would have taken it by the branch's first epoch; another optimizer starts fresh.
+    """
+    frame, parent = resume.frame, resume.experiment
+    same_kind = parent.optim.name == experiment.optim.name
+    if parent.optim == experiment.optim and parent.train.mistake == experiment.train.mistake:
+        optimizer.load_state_dict(to_torch(frame.optimizer))
+        scheduler = make_scheduler()
+        if scheduler is not None and frame.scheduler is not None:
+            scheduler.load_state_dict(frame.scheduler)
+        return scheduler
+    if same_kind:
+        settings = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+        optimizer.load_state_dict(to_torch(frame.optimizer))
+        for group, fresh in zip(optimizer.param_groups, settings):
+            group.update(fresh)
+    for group in optimizer.param_groups:
+        group["lr"] = lr * experiment.optim.lr_decay ** resume.start_epoch
+        group.pop("initial_lr", None)     # the new scheduler takes the lr above as its start
+    return make_scheduler()
