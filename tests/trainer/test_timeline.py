@@ -130,3 +130,26 @@ def test_recording_does_not_change_what_the_run_learns() -> None:
     plain = [e for e in train(exp) if isinstance(e, (EpochEnd, Finished))]
     _, recorded = _recorded(exp)
     assert [e.as_record()["val_loss"] for e in plain[:-1]] == [r["val_loss"] for r in recorded.history]
+
+
+def test_a_branch_of_a_branch_sees_its_past_through_the_tree_and_deleting_removes_its_descendants() -> None:
+    from trainer.timeline.runs import MAIN, RunTree
+
+    exp = load_preset("spiral").with_overrides({"train.epochs": 30})
+    tree = RunTree(exp)
+    tree[MAIN].timeline, parent = _recorded(exp)
+    tree[MAIN].history = parent.history
+    slower = exp.with_overrides({"optim.lr": 0.001})
+    first = tree.add_branch(MAIN, 9, slower)
+    assert first.label == "lr 0.01 -> 0.001 from epoch 10"
+    first.timeline, result = _recorded(slower, resume=tree.resume(MAIN, 9))
+    first.history = result.history
+    second = tree.add_branch(first.key, 19, slower)
+    assert tree.epochs(second.key) == list(range(20))
+    assert tree.frame(second.key, 5) is tree.frame(MAIN, 5)
+    assert tree.frame(second.key, 15) is first.timeline.frame(15)
+    # branching the branch with no change repeats the branch
+    _, again = _recorded(slower, resume=tree.resume(second.key, 19))
+    assert [r["val_loss"] for r in again.history] == [r["val_loss"] for r in result.history]
+    assert tree.delete(first.key) == [first.key, second.key]
+    assert list(tree.branches) == [MAIN] and tree.current == MAIN

@@ -28,20 +28,21 @@ _ANY_LAYER = re.compile(r"\[\d+\]")
 
 def branch_problem(parent: Experiment, child: Experiment) -> ConfigError | None:
     """The first setting `child` changes that a branch must keep, as a ConfigError naming it; None if none."""
-    for path, before, after in _differences(parent.to_dict(), child.to_dict(), ""):
+    for path, before, after in differences(parent.to_dict(), child.to_dict(), ""):
         if _ANY_LAYER.sub("[*]", path) not in BRANCHABLE:
             return ConfigError(path, f"a branch keeps the model's shapes and its data ({_short(before)} -> "
                                      f"{_short(after)}); start a new run to change it")
     return None
 
 
-def _differences(a: Any, b: Any, path: str):
+def differences(a: Any, b: Any, path: str):
+    """(path, before, after) for each setting that differs, paths as --set names them."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(a.keys() | b.keys()):
-            yield from _differences(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+            yield from differences(a.get(key), b.get(key), f"{path}.{key}" if path else key)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and path != "data.extra_points":
         for i, (x, y) in enumerate(zip(a, b)):
-            yield from _differences(x, y, f"{path}[{i}]")
+            yield from differences(x, y, f"{path}[{i}]")
     elif a != b:
         yield path, a, b
 
