@@ -32,6 +32,7 @@ class ReferenceRun(QObject):
         super().__init__(window)
         self.session, self.curves = session, curves
         self.client = TrainingClient(self, pacing=HEADLESS)
+        self.client.record_bytes = 0              # only its curve is drawn: nothing to scrub or branch
         self._key: Experiment | None = None      # the normal experiment trained (or training) here
         self._records: list[dict[str, Any]] = []
         self._done = False

@@ -48,6 +48,7 @@ class ArchitectureComparison(QObject):
         self.view = view
         self._root = root or (lambda: None)
         self.session = TrainingClient(self)
+        self.session.record_bytes = 0   # a comparison keeps curves and figures, no timeline
         self._queue: list[Experiment] = []
         self._current: Experiment | None = None
         self._drawing = False          # the current run has its curve (it has started)
