@@ -178,13 +178,13 @@ class Landscape:
 
     The plane's points are centre + alpha * directions[0] + beta * directions[1], over the parameters
     flattened in the order of `keys`. loss[j, i] is the loss at (alphas[i], betas[j]): row 0 at the
-    lowest beta, as the boundary's images; the middle row and column (index steps // 2) are 0, the centre.
+    lowest beta, as the boundary's images; alphas[steps // 2] == betas[steps // 2] == 0: the centre.
     """
     kind: str                        # the directions used: "pca" (the path's two main ones) or "random"
     alphas: np.ndarray               # (steps,) coordinates along directions[0]
     betas: np.ndarray                # (steps,) coordinates along directions[1]
-    loss: np.ndarray                 # (steps, steps) float64
-    path: np.ndarray                 # (n_states, 2): each recorded state's (alpha, beta); the last is (0, 0)
+    loss: np.ndarray                 # (steps, steps) float64 (inf where a far point's loss overflows)
+    path: np.ndarray                 # (n_states, 2): each state's (alpha, beta); the centre's is (0, 0)
     centre_loss: float               # the centre (trained) model's loss on the same rows
     explained: tuple[float, float]   # fraction of the path's squared distance from the centre along each
     rows: int                        # training rows each loss averages over (the first `rows` of them)

@@ -1,13 +1,13 @@
 """The loss landscape and the path taken (issue 16 item 5): the training loss over a plane through the
 weights, and where each recorded epoch's weights lie on it.
 
-The plane goes through the centre (the last state given: the trained weights) along two directions of
-the flattened parameters: the two main directions of the recorded path (PCA: the SVD of each state's
-offset from the centre), or two filter-normalised random directions (Li et al., "Visualizing the Loss
-Landscape of Neural Nets", 2018: each filter, a weight tensor's slice along its first dimension, scaled
-to that filter's norm in the centre; biases and batch norm left out). A path of fewer than 3 distinct
-points has no second direction: it takes the random ones. The grid is odd and centred on 0, so its middle
-point is the centre itself, exactly.
+The plane goes through the centre (the trained weights: the last state given, or the one named) along
+two directions of the flattened parameters: the two main directions of the recorded path (PCA of each
+state's offset from the centre), or two filter-normalised random directions (Li et al., "Visualizing the
+Loss Landscape of Neural Nets", 2018: each filter, a weight tensor's slice along its first dimension,
+scaled to that filter's norm in the centre; biases and batch norm left out). A path of fewer than 3
+distinct points has no second direction: it takes the random ones. The grid is odd and centred on 0, so its
+middle point is the centre itself, exactly.
 
 Each point's loss is the experiment's loss (models.build_loss, the head as the loop has it) on the
 training rows, at most LANDSCAPE_ROWS of them, the model in eval mode. Points are evaluated in batches,
@@ -30,9 +30,10 @@ from ..config import ONE_THREAD_BELOW, ConfigError, Experiment, experiment_param
 from ..data import load
 from ..events import Landscape, LandscapeProgress
 from ..loop import pick_device
-from ..models import build_loss, model_from_state
+from ..models import build_loss, build_model, model_from_state
 from ..pacing import HEADLESS
 from ..shapes import experiment_work, layer_shapes
+from ..splits import Splits
 
 DEFAULT_STEPS = 41            # grid points per side (odd: the middle one is the centre)
 KINDS = ("pca", "random")
@@ -47,24 +48,24 @@ _MAX_BATCH = 64               # more points at once ran no faster on the spiral 
 
 
 def compute(experiment: Experiment, states: Sequence[dict[str, np.ndarray]], steps: int = DEFAULT_STEPS,
-            kind: str = "pca", cancelled: Callable[[], bool] = lambda: False, *, seed: int = 0,
-            splits=None, progress_every_s: float = HEADLESS.progress_every_s
+            kind: str = "pca", cancelled: Callable[[], bool] = lambda: False, *, centre: int = -1,
+            seed: int = 0, splits: Splits | None = None, progress_every_s: float = HEADLESS.progress_every_s
             ) -> Iterator[LandscapeProgress | Landscape]:
     """LandscapeProgress(done, total) now and then, then the Landscape; nothing more once cancelled().
 
-    states: the run's recorded model states in epoch order (the path); the last is the centre.
+    states: the run's recorded model states in epoch order (the path). centre: the index of the state
+    the plane is centred on (the trained model: the last, or the best epoch's when the run restored it).
     seed: the random directions' generator. splits: the experiment's data, when already loaded."""
-    _check(experiment, states, steps, kind)
+    keys = _check(experiment, states, steps, kind, centre)
     total = steps * steps
     yield LandscapeProgress(0, total)
-    model = model_from_state(experiment, states[-1])
-    keys = tuple(name for name, _ in model.named_parameters())
-    centre = _flat(states[-1], keys)
-    offsets = np.stack([_flat(s, keys) for s in states]).astype(np.float64) - centre
+    model = model_from_state(experiment, states[centre])
+    middle = _flat(states[centre], keys)
+    offsets = np.stack([_flat(s, keys) for s in states]).astype(np.float64) - middle
     used, note = kind, ""
     if kind == "pca" and not _distinct(offsets, MIN_DISTINCT):
         used, note = "random", f"the path has fewer than {MIN_DISTINCT} distinct points: random directions"
-    directions = _pca(offsets) if used == "pca" else _random(states[-1], keys, seed)
+    directions = _pca(offsets) if used == "pca" else _random(states[centre], keys, seed)
     path = _project(directions, offsets)
     alphas, betas = _axes(path, steps, used)
     splits = splits if splits is not None else load(experiment.data, allow_download=False)
@@ -95,7 +96,7 @@ def compute(experiment: Experiment, states: Sequence[dict[str, np.ndarray]], ste
         return
     yield Landscape(kind=used, alphas=alphas, betas=betas, loss=losses.reshape(steps, steps), path=path,
                     centre_loss=grid.centre_loss(), explained=_explained(directions, offsets),
-                    rows=len(grid.y), rows_total=rows_total, keys=keys, centre=centre, directions=directions,
+                    rows=len(grid.y), rows_total=rows_total, keys=keys, centre=middle, directions=directions,
                     note=note)
 
 
@@ -107,19 +108,25 @@ def project(landscape: Landscape, states: Sequence[dict[str, np.ndarray]]) -> np
 
 
 # -- the plane ------------------------------------------------------------------------------------
-def _check(experiment: Experiment, states: Sequence[dict[str, np.ndarray]], steps: int, kind: str) -> None:
+def _check(experiment: Experiment, states: Sequence[dict[str, np.ndarray]], steps: int, kind: str,
+           centre: int) -> tuple[str, ...]:
+    """The model's parameter names, in order, once the request is known to be sound."""
     if not states:
         raise ConfigError("landscape", "no recorded weights to draw a landscape from")
+    if isinstance(centre, bool) or not isinstance(centre, int) or not -len(states) <= centre < len(states):
+        raise ConfigError("landscape.centre", f"must be the index of one of the {len(states)} states, got {centre!r}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 3 or steps % 2 == 0:
         raise ConfigError("landscape.steps", f"must be an odd whole number >= 3 (the middle point is the "
                                              f"trained model), got {steps!r}")
     if kind not in KINDS:
         raise ConfigError("landscape.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
-    expected = experiment_param_count(experiment)
+    with torch.device("meta"):   # the shapes only: no weights drawn, torch's generator left alone
+        shapes = {name: p.shape for name, p in build_model(experiment).named_parameters()}
     for i, state in enumerate(states):
-        if sum(np.size(v) for k, v in state.items() if k.rpartition(".")[2] in ("weight", "bias")) != expected:
+        if any(np.shape(state.get(k)) != tuple(shape) for k, shape in shapes.items()):
             raise ConfigError("landscape", f"state {i} does not fit this experiment's model "
-                                           f"({expected:,} parameters)")
+                                           f"({experiment_param_count(experiment):,} parameters)")
+    return tuple(shapes)
 
 
 def _flat(state: dict[str, np.ndarray], keys: tuple[str, ...]) -> np.ndarray:
