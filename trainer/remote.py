@@ -22,7 +22,8 @@ ended, stopped, diverged); a run about to wait on a pause has sent everything fi
 A ("landscape", Experiment, states, options) request (issue 16: the training loss over a plane through
 the recorded weights, trainer.timeline.landscape.compute(experiment, states, **options), options such as
 {"steps": 41, "kind": "pca"}) is answered as a run is: ("events", [LandscapeProgress..., Landscape]), then
-("done",) or ("error", ...); ("stop",) cancels it, and then "done" comes without a Landscape.
+("done",) or ("error", ...); ("stop",) cancels it, and then "done" comes without a Landscape. As a run,
+it is sent once the request before it has ended: the commands go to the request sent last.
 """
 from __future__ import annotations
 
