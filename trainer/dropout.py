@@ -34,7 +34,7 @@ class MaskSource:
 
     def __init__(self, plan: Iterator[tuple[tuple[int, int], float]], ahead: int):
         # torch's generator state as each epoch's first mask was about to be drawn (the plan records it)
-        # (those before the epoch last asked for are forgotten: only the next ones can still be asked for)
+        # (only the last few: plan() forgets older ones, the training never asks that far back)
         self.epoch_starts: dict[int, torch.Tensor] = {}
         self._queue: queue.Queue = queue.Queue()
         self._slots = threading.Semaphore(ahead)    # masks the helper may hold drawn ahead
@@ -69,12 +69,13 @@ class MaskSource:
         A frame of the timeline records it: the helper has drawn ahead, so the generator itself is
         already further on. An epoch not reached yet starts where the generator is now (nothing of
         it has been drawn, and nothing is drawn while we hold the lock)."""
-        with self._drawing:
-            for old in [e for e in self.epoch_starts if e < epoch]:
-                del self.epoch_starts[old]
-            if epoch in self.epoch_starts:
-                return self.epoch_starts[epoch].clone()
-            return torch.get_rng_state()
+        start = self.epoch_starts.get(epoch)   # usually drawn already: no wait for the helper's lock
+        if start is None:
+            with self._drawing:
+                start = self.epoch_starts.get(epoch)
+                if start is None:
+                    return torch.get_rng_state()
+        return start
 
     def close(self) -> None:
         """Stop drawing (masks drawn ahead are dropped) and wait for the helper thread."""

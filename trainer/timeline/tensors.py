@@ -10,7 +10,8 @@ import torch
 def to_numpy(value: Any) -> Any:
     """A copy of a state_dict-like structure with every tensor as a numpy array (detached, on the CPU)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True).numpy()
+        value = value.detach()
+        return (value.clone() if value.device.type == "cpu" else value.cpu()).numpy()
     if isinstance(value, dict):
         return {k: to_numpy(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
