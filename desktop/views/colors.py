@@ -23,6 +23,18 @@ CLASS_COLORS: tuple[tuple[int, int, int], ...] = (
     (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
 )
 
+# A run's branches on the curves (issue 16), in the order they are made: hues away from the run's own
+# blue and ink and the grey of a mistake's normal run, dark enough on white for a thin dashed line.
+BRANCH_COLORS: tuple[tuple[int, int, int], ...] = (
+    (230, 110, 0), (44, 150, 44), (148, 103, 189), (200, 40, 40),
+    (0, 150, 165), (200, 80, 160), (140, 86, 75), (140, 140, 0),
+)
+
+
+def css(rgb: tuple[int, int, int]) -> str:
+    """An RGB colour as CSS (#rrggbb), for the rich text of legends."""
+    return "#%02x%02x%02x" % rgb
+
 
 def class_color(cls: int) -> tuple[int, int, int]:
     """The RGB colour of class `cls` (wraps past ten classes)."""

@@ -6,7 +6,8 @@ setData per `on_epochs` call, so several hundred epochs a second cost a few
 redraws, not a few hundred.
 
 Its parts: the numbers (curves_history.py), the axes (curves_axes.py), the hover read-out
-(curves_hover.py) and a mistake beside its normal run (curves_mistake.py).
+(curves_hover.py), a mistake beside its normal run (curves_mistake.py), and the timeline's cursor
+and branches (curves_timeline.py).
 """
 from __future__ import annotations
 
@@ -26,20 +27,17 @@ from trainer.tabular.catalog import TABULAR
 from trainer.pacing import WINDOW
 
 from ..throttle import Throttle
-from .colors import BLUE, INK, LABEL, style_axes
+from .colors import BLUE, INK, LABEL, css, style_axes
 from .curves_axes import LossAxis, log_ticks, nice_ceiling
 from .curves_history import COLUMNS, History, fmt, row_from_record, row_of
 from .curves_hover import HoverReadout
 from .curves_mistake import MISTAKE_PANE_PX, MISTAKE_STYLE, REFERENCE_RGB, ReferenceCurves, mistake_text
+from .curves_timeline import BranchOverlays, EpochCursor, FittingLegend
 
 TRAIN_PEN = pg.mkPen(BLUE, width=1)
 VAL_PEN = pg.mkPen(INK, width=1)
 NO_RUN = "Train: each epoch adds a point here"
 DS_POINTS = 4000  # beyond this many epochs, curves are drawn peak-downsampled
-
-
-def _css(rgb: tuple[int, int, int]) -> str:
-    return "#%02x%02x%02x" % rgb
 
 
 class CurvesView(QWidget):
@@ -58,6 +56,7 @@ class CurvesView(QWidget):
         self.best_label = QLabel("")
         # One legend for both plots, outside them: in a short pane an in-plot legend sits on the curves.
         self.legend = QLabel()
+        self.branch_legend = FittingLegend()   # the branches (issue 16): as many as the line holds
         # A mistake made on purpose (train.mistake): what went wrong and why, over the curves.
         self.mistake_label = QLabel()
         self.mistake_label.setObjectName("mistakeLine")
@@ -71,7 +70,8 @@ class CurvesView(QWidget):
         top.addWidget(self.log_box)
         top.addSpacing(12)
         top.addWidget(self.legend)
-        top.addStretch(1)
+        top.addSpacing(8)
+        top.addWidget(self.branch_legend, 1)
         top.addWidget(self.best_label)
 
         self.graphics = pg.GraphicsLayoutWidget()
@@ -102,6 +102,8 @@ class CurvesView(QWidget):
             curve.setCurveClickable(False)
         self.reference = ReferenceCurves(self.loss_plot, self.acc_plot)   # a mistake's normal run, grey
         self.reference_curves = self.reference.curves
+        curve_plots = {name: self.loss_plot if name.endswith("loss") else self.acc_plot for name in self.curves}
+        self.branches = BranchOverlays(curve_plots)    # the run's branches (issue 16), dashed in their colours
         self.memory_curve = self.memory_plot.plot(name="graphs kept", pen=pg.mkPen((190, 40, 40), width=1))
         self._show_legend()
         self.acc_plot.setYRange(0, 100, padding=0.05)  # room above 100 %, where the curves end up
@@ -131,6 +133,8 @@ class CurvesView(QWidget):
         self.hover = HoverReadout(self.loss_plot, self.acc_plot, tuple(self.curves))
         self.hover_lines, self.hover_marks, self.hover_label = self.hover.lines, self.hover.marks, self.hover.label
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        # The timeline's (issue 16): the epoch on show, over the run's curves and its branches.
+        self.cursor = EpochCursor((self.loss_plot, self.acc_plot, self.memory_plot), curve_plots)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -141,7 +145,8 @@ class CurvesView(QWidget):
 
     # -- slots (the main window connects these to the session) -------------------------
     def reset(self, experiment: Experiment | None = None) -> None:
-        """A new run or new settings: clear the curves."""
+        """A new run or new settings: clear the curves. The timeline's cursor and branches stay: their
+        owner clears them (set_cursor(None), clear_branches()), as a branch's run starts here too."""
         self._hist.clear()
         self._pending = 0
         self._best_pending = None
@@ -165,6 +170,7 @@ class CurvesView(QWidget):
         self._x_hi = 0.0
         self._loss_lo = self._loss_hi = math.nan
         self._set_downsampling(1)
+        self.cursor.place_dots(self._hist)    # none: no epoch is drawn
         self.loss_plot.setXRange(0, 10, padding=0.02)
         self.loss_plot.setYRange(0, 1, padding=0.02)
         self._show_mistake()
@@ -210,7 +216,7 @@ class CurvesView(QWidget):
         if ev.history:
             self._show_best(ev.best_epoch, ev.best_val_loss)
         if self._follow and self._hist.n:  # the run is over: show exactly its epochs (and the normal run's)
-            self._x_hi = max(float(self._hist.view("epoch")[-1]), self.reference.last_epoch(), 1.0)
+            self._x_hi = max(float(self._hist.view("epoch")[-1]), self._others_last(), 1.0)
             self.loss_plot.setXRange(0, self._x_hi, padding=0.02)
         self._show_mistake()
 
@@ -237,11 +243,12 @@ class CurvesView(QWidget):
         return self.mistake_label.text() if not self.mistake_label.isHidden() else ""
 
     def _show_legend(self) -> None:
-        normal = (f"&nbsp;&nbsp;<span style='color:{_css(REFERENCE_RGB)}'>grey: normal run</span>"
+        normal = (f"&nbsp;&nbsp;<span style='color:{css(REFERENCE_RGB)}'>grey: normal run</span>"
                   if self.reference.key is not None else "")
-        self.legend.setText(f"<span style='color:{_css(BLUE)}'>━━ train</span>&nbsp;&nbsp;"
-                            f"<span style='color:{_css(INK)}'>━━ validation</span>&nbsp;&nbsp;"
+        self.legend.setText(f"<span style='color:{css(BLUE)}'>━━ train</span>&nbsp;&nbsp;"
+                            f"<span style='color:{css(INK)}'>━━ validation</span>&nbsp;&nbsp;"
                             f"<span style='color:#5a5a5a'>- - - best epoch</span>{normal}")
+        self.branch_legend.set_entries(self.branches.legend_entries(), self.branches.tooltip())
 
     def _show_mistake(self) -> None:
         """The mistake's line: what went wrong and why, then what the curves show of it so far."""
@@ -256,6 +263,62 @@ class CurvesView(QWidget):
         self.mistake_label.setToolTip(m.why)   # the line stays one or two lines, so the plots keep their height
         self.mistake_label.setText(mistake_text(m, self._hist, self.reference))
         self.mistake_label.show()
+
+    # -- the timeline (issue 16): a cursor at the epoch on show, the run's branches ------------
+    def set_cursor(self, epoch: int | None) -> None:
+        """A vertical line through every plot at `epoch` (0-based, as the x axis), a dot on each curve
+        there; None hides it. Moves a few items only: fine at every step of a dragged slider."""
+        self.cursor.set(epoch, self._hist)
+
+    def cursor_epoch(self) -> int | None:
+        return self.cursor.epoch
+
+    def add_branch(self, key: str, history: list[dict[str, Any]], from_epoch: int, label: str) -> None:
+        """Draw branch `key`'s curves over the run's from `from_epoch` on (its records: EpochEnd.as_record();
+        records before `from_epoch` are its parent's and not drawn), in the next free branch colour,
+        dashed, named `label` in the legend. An existing `key` is replaced."""
+        self.branches.add(key, history, from_epoch, label)
+        self._branches_changed()
+
+    def update_branch(self, key: str, history: list[dict[str, Any]]) -> None:
+        """Branch `key`'s history grew (it is training): redrawn at the curves' pace (curves_every_s)."""
+        self.branches.update(key, history)
+        self._throttle()
+
+    def remove_branch(self, key: str) -> None:
+        self.branches.remove(key)
+        self._branches_changed()
+
+    def clear_branches(self) -> None:
+        for key in list(self.branches.branches):
+            self.branches.remove(key)
+        self._branches_changed()
+
+    def set_current_branch(self, key: str | None) -> None:
+        """Draw branch `key` solid and in front, its legend entry bold; None: no branch is current."""
+        self.branches.set_current(key)
+        self._show_legend()
+
+    def current_branch(self) -> str | None:
+        return self.branches.current
+
+    def branch_keys(self) -> list[str]:
+        """The branches drawn, in the order they were added."""
+        return list(self.branches.branches)
+
+    def branch_color(self, key: str) -> tuple[int, int, int]:
+        """Branch `key`'s colour (RGB), for a list that names the branches (TimelineBar.set_branch_colors)."""
+        return self.branches.branches[key].color
+
+    def branch_data(self, key: str) -> dict[str, np.ndarray]:
+        """Copies of what branch `key`'s curves draw (the same columns as data(), from its from_epoch)."""
+        return {name: values.copy() for name, values in self.branches.branches[key].columns.items()}
+
+    def _branches_changed(self) -> None:
+        self._show_legend()
+        if self._follow:
+            self._fit_loss_range()
+            self._follow_data()
 
     # -- public helpers -----------------------------------------------------------------
     def data(self) -> dict[str, np.ndarray]:
@@ -295,6 +358,8 @@ class CurvesView(QWidget):
         self.loss_plot.setLabel("left", label, color=LABEL)
 
     def _draw_pending(self) -> None:
+        if self.branches.draw_pending() and not self._pending and self._follow:
+            self._follow_data()
         if self._pending:
             self._redraw(self._pending)
             self._pending = 0
@@ -319,6 +384,7 @@ class CurvesView(QWidget):
             if block.size:
                 self._loss_lo = float(np.nanmin([self._loss_lo, block.min()]))
                 self._loss_hi = float(np.nanmax([self._loss_hi, block.max()]))
+        self.cursor.place_dots(self._hist)
         if self._follow:
             self._follow_data()
 
@@ -341,7 +407,7 @@ class CurvesView(QWidget):
 
     def _follow_data(self) -> None:
         """Grow the x range in steps ahead of the data, and the loss range to its values."""
-        last = max(float(self._hist.view("epoch")[-1]) if self._hist.n else 0.0, self.reference.last_epoch())
+        last = max(float(self._hist.view("epoch")[-1]) if self._hist.n else 0.0, self._others_last())
         if last >= self._x_hi:
             self._x_hi = nice_ceiling(max(10.0, last * 1.3))
             if self._planned:
@@ -349,9 +415,15 @@ class CurvesView(QWidget):
             self.loss_plot.setXRange(0, self._x_hi, padding=0.02)
         self._fit_loss_range(only_grow=True)
 
+    def _others_last(self) -> float:
+        """The last epoch drawn beside the run's own: a mistake's normal run, the branches."""
+        return max(self.reference.last_epoch(), self.branches.last_epoch())
+
     def _fit_loss_range(self, only_grow: bool = False) -> None:
-        lo = min((v for v in (self._loss_lo, self.reference.lo) if math.isfinite(v)), default=math.nan)
-        hi = max((v for v in (self._loss_hi, self.reference.hi) if math.isfinite(v)), default=math.nan)
+        lo = min((v for v in (self._loss_lo, self.reference.lo, self.branches.lo) if math.isfinite(v)),
+                 default=math.nan)
+        hi = max((v for v in (self._loss_hi, self.reference.hi, self.branches.hi) if math.isfinite(v)),
+                 default=math.nan)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return
         if self.is_log_loss():
