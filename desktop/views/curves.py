@@ -338,6 +338,7 @@ class CurvesView(QWidget):
         if self.log_box.isChecked() != bool(on):
             self.log_box.setChecked(bool(on))
         self._hide_hover()
+        self.cursor.place_dots(self._hist)    # on the new scale
         self._fit_loss_range()
 
     def is_log_loss(self) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QLabel, QSizePolicy, QWidget
 
 from .colors import BLUE, BRANCH_COLORS, INK, WHITE, css
 from .curves_history import History, columns_from_records, loss_span
@@ -18,6 +18,7 @@ from .curves_history import History, columns_from_records, loss_span
 # The epoch on show: a solid dark line over everything (the best epoch's is dashed, the hover's light grey).
 CURSOR_RGBA = (60, 60, 60, 210)
 CURVE_NAMES = ("train_loss", "val_loss", "train_acc", "val_acc")
+DOT_PX = 7                    # the cursor's dot on each curve
 TRAIN_TINT = 0.45             # a branch's training curves: its colour this much toward white (validation: full)
 
 
@@ -25,7 +26,8 @@ class EpochCursor:
     """A vertical line at one epoch through every plot, and a dot on each of the run's curves there.
 
     Moving it sets a handful of item positions, no curve data: cheap enough for a slider dragged at
-    20+ epochs a second (each call repaints only the strips the line and dots leave and enter)."""
+    20+ epochs a second. The dots are plain QGraphicsEllipseItems (a pyqtgraph PlotDataItem's setData
+    cost ~1 ms each, most of a move), placed in the plot's data coordinates (log10 on a log axis)."""
 
     def __init__(self, plots: tuple[pg.PlotItem, ...], curve_plots: dict[str, pg.PlotItem]):
         pen = pg.mkPen(CURSOR_RGBA, width=2)
@@ -34,11 +36,14 @@ class EpochCursor:
             line.setZValue(50)    # over the curves and branches, under the hover label (100)
             plot.addItem(line, ignoreBounds=True)
             line.hide()
-        self.dots: dict[str, pg.PlotDataItem] = {}
+        self.dots: dict[str, QGraphicsEllipseItem] = {}
+        self._plots = curve_plots
         for name, plot in curve_plots.items():
-            # A PlotDataItem, as the curves: it follows the loss axis into log scale with them.
-            dot = pg.PlotDataItem(pen=None, symbol="o", symbolSize=7, symbolPen=pg.mkPen(WHITE, width=1.5),
-                                  symbolBrush=BLUE if name.startswith("train") else INK)
+            r = DOT_PX / 2
+            dot = QGraphicsEllipseItem(-r, -r, DOT_PX, DOT_PX)
+            dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)   # round at any zoom
+            dot.setPen(pg.mkPen(WHITE, width=1.5))
+            dot.setBrush(pg.mkBrush(BLUE if name.startswith("train") else INK))
             dot.setZValue(51)
             plot.addItem(dot, ignoreBounds=True)
             dot.hide()
@@ -65,9 +70,11 @@ class EpochCursor:
         i = int(np.searchsorted(epochs, self.epoch))
         found = i < hist.n and epochs[i] == self.epoch
         for name, dot in self.dots.items():
-            value = hist.view(name)[i] if found else math.nan
+            value = float(hist.view(name)[i]) if found else math.nan
+            if self._plots[name].getAxis("left").logMode:
+                value = math.log10(value) if value > 0 else math.nan
             if math.isfinite(value):
-                dot.setData([self.epoch], [value])
+                dot.setPos(self.epoch, value)
                 dot.show()
             else:
                 dot.hide()

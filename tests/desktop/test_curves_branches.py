@@ -63,6 +63,10 @@ def _view(qtbot, run: Run) -> CurvesView:
     return view
 
 
+def _near(a: QPointF, b: QPointF, px: float = 1.5) -> bool:
+    return abs(a.x() - b.x()) <= px and abs(a.y() - b.y()) <= px
+
+
 def _drawn(item) -> tuple[np.ndarray, np.ndarray]:
     x, y = item.getOriginalDataset()
     return (np.array([]), np.array([])) if x is None else (np.asarray(x), np.asarray(y))
@@ -80,8 +84,9 @@ def test_the_cursor_stands_at_the_asked_epoch_in_every_plot_with_a_dot_on_each_c
             expected_x = plot.vb.mapViewToScene(QPointF(epoch, 0)).x()
             assert abs(line.sceneBoundingRect().center().x() - expected_x) <= 1.5
         for name, dot in view.cursor.dots.items():
-            x, y = _drawn(dot)
-            assert dot.isVisible() and list(x) == [epoch] and y[0] == pytest.approx(data[name][epoch]), name
+            plot = view.loss_plot if name.endswith("loss") else view.acc_plot
+            at = plot.vb.mapViewToScene(QPointF(epoch, data[name][epoch]))
+            assert dot.isVisible() and _near(dot.sceneBoundingRect().center(), at), name
     view.set_cursor(None)
     assert view.cursor_epoch() is None
     assert not any(item.isVisible() for item in (*view.cursor.lines, *view.cursor.dots.values()))
@@ -98,8 +103,11 @@ def test_the_cursor_dots_follow_the_log_scale_and_new_epochs(qtbot, runs):
     view.on_epochs(run.epochs)
     view.on_finished(run.finished)
     assert view.cursor.dots["train_loss"].isVisible()
-    view.set_log_loss(True)
-    assert view.cursor.dots["val_loss"].opts["logMode"][1]     # drawn where the log axis puts the value
+    view.show()
+    view.set_log_loss(True)                    # drawn where the log axis puts the value
+    value = view.data()["val_loss"][30]
+    at = view.loss_plot.vb.mapViewToScene(QPointF(30, np.log10(value)))
+    assert _near(view.cursor.dots["val_loss"].sceneBoundingRect().center(), at)
     view.reset(run.exp)
     assert view.cursor_epoch() == 30 and not view.cursor.dots["val_loss"].isVisible()   # no epoch drawn: no dot
 
