@@ -150,9 +150,10 @@ class BranchOverlays:
                    default=0.0)
 
     def legend_entries(self) -> list[tuple[str, str]]:
-        """Each branch's legend entry as (plain text, rich text), the current one bold."""
+        """Each branch's legend entry as (plain text, rich text): the current one first (a short line names
+        it before the others) and bold, then in the order they were added."""
         entries = []
-        for b in self.branches.values():
+        for b in sorted(self.branches.values(), key=lambda b: b.key != self.current):
             text = f"╌╌ {b.label}"
             rich = html.escape(text)
             entries.append((text, f"<span style='color:{css(b.color)}'>"
@@ -163,8 +164,9 @@ class BranchOverlays:
         """Every branch, its colour and where it starts (the legend line may have room for a few only)."""
         if not self.branches:
             return ""
+        ordered = sorted(self.branches.values(), key=lambda b: b.key != self.current)   # as legend_entries
         rows = "".join(f"<br>{rich} <span style='color:#5a5a5a'>from epoch {b.from_epoch}</span>"
-                       for b, (_, rich) in zip(self.branches.values(), self.legend_entries()))
+                       for b, (_, rich) in zip(ordered, self.legend_entries()))
         return f"Branches, light: training, dark: validation; solid: the branch on show{rows}"
 
     # -- drawing ------------------------------------------------------------------------

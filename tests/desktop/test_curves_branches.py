@@ -156,6 +156,7 @@ def test_the_current_branch_is_solid_in_front_and_bold_in_the_legend(qtbot, runs
     assert b.opts["pen"].style() == Qt.PenStyle.SolidLine and a.opts["pen"].style() == Qt.PenStyle.DashLine
     assert b.zValue() > a.zValue() > view.curves["train_loss"].zValue()
     assert "<b>╌╌ B</b>" in view.branch_legend.toolTip()
+    assert "B" in view.branch_legend.text().split("&nbsp;&nbsp;")[0]    # named first, where a short line has room
     with pytest.raises(KeyError):
         view.set_current_branch("nope")
     view.remove_branch("b")
