@@ -4,6 +4,11 @@ One file, written with torch.save and read back with `weights_only=True`, so
 loading never unpickles arbitrary objects. The experiment, history and metrics
 travel as JSON text inside it. Saves go through `atomic.atomic_write`, so a crash
 mid-save leaves the previous file intact.
+
+Since format version 2 the file may also keep the run's timeline and branches (a RunTree,
+trainer/timeline/runs.py): each branch's experiment, history and metrics as JSON text like the
+model's own, its recorded frames as tensors (trainer/timeline/files.py). A version 1 file (no
+timeline) still opens, with `Checkpoint.tree` None.
 """
 from __future__ import annotations
 
@@ -25,9 +30,12 @@ from .atomic import atomic_write
 from .config import ConfigError, Experiment
 from .events import Finished
 from .models import model_from_state
+from .timeline.branching import branch_problem
+from .timeline.files import pack_timeline, unpack_timeline
+from .timeline.runs import MAIN, Branch, RunTree
 
 FORMAT = "neural-playground-checkpoint"
-VERSION = 1
+VERSION = 2          # 2: may keep the run's timeline and branches ("timeline"); 1: the model alone
 FILENAME = "model.pt"
 
 
@@ -60,6 +68,7 @@ class Checkpoint:
     metrics: dict[str, Any]       # test metrics as JSON numbers (no per-sample arrays)
     norm: tuple[float, float]     # the input normalisation the model was trained with
     path: Path
+    tree: RunTree | None = None   # the run's timeline and branches; None when saved without (or before them)
 
 
 def _file_for(path: str | os.PathLike) -> Path:
@@ -81,15 +90,18 @@ def _jsonable_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def save(path: str | os.PathLike, experiment: Experiment, finished: Finished) -> Path:
-    """Write the model, experiment, history and test metrics atomically; returns the file."""
+def save(path: str | os.PathLike, experiment: Experiment, finished: Finished, tree: RunTree | None = None) -> Path:
+    """Write the model, experiment, history and test metrics atomically; returns the file.
+
+    `tree`: the run's timeline and branches, kept in the same file (its current branch should be the run
+    `finished` ends: the one a later `python -m trainer branch` trains on from)."""
     return save_state(path, experiment, finished.state, finished.history, finished.metrics,
-                      tuple(finished.extra.get("norm", (0.0, 1.0))))
+                      tuple(finished.extra.get("norm", (0.0, 1.0))), tree)
 
 
 def save_state(path: str | os.PathLike, experiment: Experiment, state: dict[str, np.ndarray],
                history: list[dict[str, Any]], metrics: dict[str, Any],
-               norm: tuple[float, float] = (0.0, 1.0)) -> Path:
+               norm: tuple[float, float] = (0.0, 1.0), tree: RunTree | None = None) -> Path:
     target = _file_for(path)
     payload = {
         "format": FORMAT,
@@ -99,6 +111,7 @@ def save_state(path: str | os.PathLike, experiment: Experiment, state: dict[str,
         "metrics": json.dumps(_jsonable_metrics(metrics)),
         "norm": [float(norm[0]), float(norm[1])],
         "state_dict": {k: torch.as_tensor(np.asarray(v)).clone() for k, v in state.items()},
+        "timeline": None if tree is None else _pack_tree(tree),
     }
     return atomic_write(target, lambda f: torch.save(payload, f))
 
@@ -153,7 +166,100 @@ def load(path: str | os.PathLike) -> Checkpoint:
     if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
         raise CheckpointError(target, "the file is damaged: its weights are not all finite numbers",
                               "damaged (its weights are not all finite numbers)")
-    return Checkpoint(model, experiment, history, metrics, norm, target)  # type: ignore[arg-type]
+    tree = None
+    if payload.get("timeline") is not None:     # version 1 files have none; version 2 ones may not
+        try:
+            tree = _unpack_tree(payload["timeline"], experiment, model, norm)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            raise CheckpointError(target, f"the file is damaged: a branch in its timeline has an invalid experiment "
+                                          f"({exc})") from None
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:
+            raise CheckpointError(target, "the file is damaged: its timeline (the recorded epochs and branches) "
+                                          "is missing or wrong",
+                                  f"damaged timeline ({type(exc).__name__}: {str(exc)[:240]})") from None
+    return Checkpoint(model, experiment, history, metrics, norm, target, tree)  # type: ignore[arg-type]
+
+
+def _pack_tree(tree: RunTree) -> dict[str, Any]:
+    """The RunTree as plain data; branches in the tree's order, so a parent comes before its branches."""
+    return {"budget": int(tree.budget), "current": tree.current, "made": _made(tree),
+            "branches": [{"key": b.key, "label": b.label, "experiment": b.experiment.to_json(indent=None),
+                          "parent": b.parent, "from_epoch": b.from_epoch, "history": json.dumps(b.history),
+                          "metrics": json.dumps(_jsonable_metrics(b.metrics)), "reason": b.reason,
+                          "frames": pack_timeline(b.timeline)}
+                         for b in tree.branches.values()]}
+
+
+def _unpack_tree(raw: Any, experiment: Experiment, model: nn.Module, norm: tuple[float, float]) -> RunTree:
+    """The RunTree of a file's "timeline" part; ValueError (or ConfigError) naming what is wrong."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("branches"), list) or not raw["branches"]:
+        raise ValueError("the timeline holds no branches")
+    budget, made = raw.get("budget"), raw.get("made")
+    if not (_count(budget) and budget > 0 and _count(made)):
+        raise ValueError(f"the budget {budget!r:.40} or the branch count {made!r:.40} is not a count")
+    model_state = model.state_dict()
+    parameters = {name for name, _ in model.named_parameters()}
+    tree: RunTree | None = None
+    for i, b in enumerate(raw["branches"]):
+        key = b.get("key") if isinstance(b, dict) else None
+        if not (isinstance(key, str) and 0 < len(key) <= 40) or (tree is not None and key in tree.branches):
+            raise ValueError(f"branch {i}: its key {key!r:.50} is not a new short name")
+        if (key == MAIN) != (i == 0):
+            raise ValueError(f"branch {key}: the run itself ({MAIN!r}) must come first, and once")
+        try:
+            branch = _unpack_branch(b, tree, experiment, model_state, parameters, budget, norm)
+        except ConfigError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"branch {key}: {exc}") from None
+        if tree is None:
+            tree = RunTree(branch.experiment, budget)
+        tree.branches[key] = branch
+    assert tree is not None
+    if raw.get("current") not in tree.branches:
+        raise ValueError(f"the current branch {raw.get('current')!r:.40} is not one of them")
+    tree.current = raw["current"]
+    numbered = [int(k[1:]) for k in tree.branches if re.fullmatch(r"b\d{1,9}", k)]
+    tree._made = max([made, *numbered])   # the next branch's key must be new: RunTree counts them privately
+    return tree
+
+
+def _unpack_branch(b: dict, tree: RunTree | None, experiment: Experiment, model_state: dict[str, torch.Tensor],
+                   parameters: set[str], budget: int, norm: tuple[float, float]) -> Branch:
+    """One branch of the file (`tree`: the branches before it, None for the run itself)."""
+    parent, from_epoch = b.get("parent"), b.get("from_epoch")
+    if not isinstance(b.get("experiment"), str):
+        raise TypeError("its experiment is not JSON text")
+    exp = Experiment.from_json(b["experiment"])
+    if (problem := branch_problem(experiment, exp)) is not None:
+        raise ValueError(f"it does not fit the saved model ({problem})")
+    history, metrics = json.loads(b["history"]), json.loads(b["metrics"])
+    _check_record(history, metrics, norm, exp)
+    if not isinstance(b.get("label"), str) or not isinstance(b.get("reason"), str):
+        raise ValueError("its label or how it ended is not text")
+    timeline = unpack_timeline(b.get("frames"), budget, model_state, parameters)
+    if tree is None:
+        if parent is not None or from_epoch is not None:
+            raise ValueError(f"the run itself has a parent ({parent!r:.40})")
+    else:
+        if parent not in tree.branches:
+            raise ValueError(f"its parent {parent!r:.40} is not an earlier branch")
+        if not (_count(from_epoch) and from_epoch in tree.epochs(parent)):
+            raise ValueError(f"it starts from epoch {from_epoch!r:.40}, which its parent did not record")
+        if timeline.epochs and timeline.epochs[0] <= from_epoch:
+            raise ValueError(f"it records epoch {timeline.epochs[0]}, before its own first ({from_epoch + 1})")
+    if timeline.epochs and timeline.epochs[-1] >= len(history):
+        raise ValueError(f"it records epoch {timeline.epochs[-1]} of {len(history)} in its history")
+    return Branch(b["key"], b["label"], exp, parent, from_epoch, history, timeline, metrics, b["reason"])
+
+
+def _made(tree: RunTree) -> int:
+    """How many branches the tree has made (deleted ones too): the next one's key follows it."""
+    return int(getattr(tree, "_made", 0))
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _is_experiment_file(target: Path) -> bool:
