@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QSlider, QToolButton, QVBoxLayout, QWidget
 
+from desktop.views.curves import CurvesView
 from desktop.views.timeline_bar import NOTHING_RECORDED, SPEEDS, TimelineBar
 
 RECORDED = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 47, 50, 55, 60]
@@ -60,6 +61,8 @@ def test_the_bar_is_one_compact_row_and_every_control_says_what_it_does(bar):
     bar.set_training(True)
     bar.set_branches([("run", "the run"), ("b1", "lr 0.01 -> 0.001 from epoch 10")])
     assert bar.sizeHint().height() <= 32 and bar.height() <= 32
+    # Under the curves it never makes the pane (and the window) wider than the curves already need.
+    assert bar.minimumSizeHint().width() <= CurvesView().minimumSizeHint().width()
     controls = [w for w in bar.findChildren(QWidget) if isinstance(w, (QToolButton, QComboBox, QSlider, QLabel))]
     assert len(controls) >= 8
     assert [c.objectName() for c in controls if c.isVisible() and not c.toolTip()] == []
