@@ -1,4 +1,4 @@
-"""The headless command line: `python -m trainer presets | run | export | grad`."""
+"""The headless command line: `python -m trainer presets | run | branch | export | grad`."""
 from __future__ import annotations
 
 import argparse
@@ -38,8 +38,22 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose epilog can be written when the help is shown: what it lists may need torch,
+    which parsing the command line must not import (`grad` parses its expression first)."""
+
+    def __init__(self, *args: Any, epilog_from: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.epilog_from = epilog_from
+
+    def format_help(self) -> str:
+        if self.epilog_from is not None:
+            self.epilog = self.epilog_from()
+        return super().format_help()
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trainer", description="Neural Playground, headless.")
+    parser = _Parser(prog="python -m trainer", description="Neural Playground, headless.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     p = sub.add_parser("presets", help="list the lesson presets")
@@ -51,9 +65,29 @@ def _parser() -> argparse.ArgumentParser:
                    help="change one setting, e.g. optim.lr=0.1 (repeatable)")
     p.add_argument("--data-root", help="folder holding MNIST/raw")
     _data_file_options(p)
-    p.add_argument("--out", help="save the trained model (checkpoint) in this folder")
+    p.add_argument("--out", help="save the trained model (checkpoint) in this folder, with the run's timeline "
+                                 "(every epoch's weights, or a spacing for large models: see `branch`)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("branch", help="train on from a recorded epoch of a saved run (time travel)",
+                       description="Load the run saved in DIR (by `run --out` or the window), take its weights, "
+                                   "optimizer and random state at the end of epoch K, and train on from there with "
+                                   "the settings changed by --set; save the branch (with the whole timeline) in "
+                                   "--out and print the same JSON line as `run`. Without --set the line equals the "
+                                   "parent's except `seconds`.", epilog_from=_branch_settings)
+    p.add_argument("run_dir", metavar="DIR", help="a folder (or model file) saved with its timeline")
+    p.add_argument("--epoch", type=int, required=True, metavar="K",
+                   help="the epoch to train on from, counted from 0 as `run`'s JSON (best_epoch), the curves and "
+                        "the timeline bar count (the status bar's 'epoch K+1'): the branch keeps epochs 0..K and "
+                        "trains epoch K+1 on; large models record every few epochs (an error lists them)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="change one setting a branch may change (listed below), e.g. optim.lr=0.001 or "
+                        "model.layers[2].p=0.5 (repeatable)")
+    p.add_argument("--data-root", help="folder holding MNIST/raw, if not where the run found it")
+    p.add_argument("--out", required=True, metavar="DIR2", help="the folder to save the branch in")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_branch)
 
     p = sub.add_parser("export", help="write a standalone PyTorch script for an experiment")
     p.add_argument("experiment", metavar="NAME|FILE.json")
@@ -130,15 +164,75 @@ def summary(exp: Experiment, finished: Finished) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
 
 
+def _branch_settings() -> str:
+    """The `branch` help's epilog: what --set may change (the model's shapes and its data stay)."""
+    from .timeline.branching import BRANCHABLE
+    paths = ", ".join(path for path in BRANCHABLE if path not in ("name", "description"))
+    return (f"Settings --set may change: {paths} (model.layers[*].p: a dropout layer's rate). Any other "
+            f"(a layer's size, the data, the seed) changes what the run is: start a new run.")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .control import Control
-    from .loop import train
     exp = experiment_from_args(args)
     if args.out:
         _check_out_dir(args.out)
-    bar = _ProgressBar(enabled=not args.quiet)
+    tree = None
+    if args.out:      # the timeline is kept only where it is saved
+        from .timeline.runs import RunTree
+        tree = RunTree(exp)
+    finished = _train(exp, quiet=args.quiet, tree=tree)
+    if args.out:
+        from .checkpoint import save
+        path = save(args.out, exp, finished, tree=tree)
+        print(f"saved {path}", file=sys.stderr)
+    print(json.dumps(summary(exp, finished)))
+    return 0
+
+
+def cmd_branch(args: argparse.Namespace) -> int:
+    """Train on from epoch K of DIR's current branch; save the tree with the new branch as its current one."""
+    from .checkpoint import load
+    from .timeline.branching import branch_problem
+    from .timeline.files import describe_epochs
+    _check_out_dir(args.out)
+    ck = load(args.run_dir)
+    if ck.tree is None:
+        raise UsageError(f"{args.run_dir}: no timeline in {ck.path.name} (saved without one, or before timelines "
+                         f"existed): train it again with `python -m trainer run ... --out DIR`")
+    tree = ck.tree
+    parent = tree[tree.current]
+    recorded = tree.epochs(parent.key)
+    if args.epoch not in recorded:
+        where = "out of range" if not recorded or not recorded[0] <= args.epoch <= recorded[-1] else "not recorded"
+        raise UsageError(f"--epoch {args.epoch}: {where}; recorded epochs: {describe_epochs(recorded)}")
+    overrides = dict(parse_override(text) for text in args.overrides)
+    child = parent.experiment.with_overrides(overrides) if overrides else parent.experiment
+    resume = tree.resume(parent.key, args.epoch)
+    if args.data_root:    # where the data lives is no setting of the run: both read it from there
+        child = replace(child, data=replace(child.data, root=args.data_root))
+        resume = replace(resume, experiment=replace(resume.experiment, data=replace(resume.experiment.data,
+                                                                                     root=args.data_root)))
+    problem = branch_problem(resume.experiment, child)
+    if problem is not None:
+        raise problem
+    branch = tree.add_branch(parent.key, args.epoch, child)
+    finished = _train(child, quiet=args.quiet, tree=tree, resume=resume)
+    from .checkpoint import save
+    path = save(args.out, child, finished, tree=tree)
+    print(f"saved {path} (branch {branch.key} of {parent.key}: {branch.label})", file=sys.stderr)
+    print(json.dumps(summary(child, finished)))
+    return 0
+
+
+def _train(exp: Experiment, quiet: bool, tree=None, resume=None) -> Finished:
+    """Run train() with the progress bar; with `tree`, record the timeline into its current branch."""
+    from .control import Control
+    from .events import Keyframe
+    from .loop import train
+    branch = None if tree is None else tree[tree.current]
+    bar = _ProgressBar(enabled=not quiet)
     finished = None
-    for event in train(exp, Control()):
+    for event in train(exp, Control(), record=0 if tree is None else tree.budget, resume=resume):
         if isinstance(event, DataProgress):
             bar.data(event)
         elif isinstance(event, Started):
@@ -149,16 +243,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar.epoch(event)
         elif isinstance(event, Diverged):
             bar.note(event.message)
+        elif isinstance(event, Keyframe) and branch is not None:
+            branch.timeline.add(event.frame)
         elif isinstance(event, Finished):
             finished = event
     bar.close()
     assert finished is not None
-    if args.out:
-        from .checkpoint import save
-        path = save(args.out, exp, finished)
-        print(f"saved {path}", file=sys.stderr)
-    print(json.dumps(summary(exp, finished)))
-    return 0
+    if branch is not None:
+        branch.history, branch.metrics, branch.reason = finished.history, finished.metrics, finished.reason
+    return finished
 
 
 def _check_out_dir(out: str) -> None:
