@@ -133,4 +133,15 @@ class TabularHost(Protocol):
     def trained_model(self) -> Any: ...
 
 
-__all__ = ["AutogradHost", "FileHost", "LessonHost", "TabularHost", "WorkspaceHost"]
+@runtime_checkable
+class TimelineViewsHost(Protocol):
+    """What desktop.timetravel_views uses: the timeline's controller, the run's keyframes, the plane tabs
+    (its views are tabs there), the curves (a branch's colour on them)."""
+
+    session: TrainingClient                # its keyframes: the views follow a run as it records
+    time_travel: Any                       # desktop.timetravel's TimeTravel: tree, treeChanged, epochShown, shown()
+    plane_tabs: QTabWidget
+    curves: CurvesView
+
+
+__all__ = ["AutogradHost", "FileHost", "LessonHost", "TabularHost", "TimelineViewsHost", "WorkspaceHost"]

@@ -29,6 +29,8 @@ class Pacing:
     # -- the views ---------------------------------------------------------------------------------
     curves_every_s: float = 0.2     # the loss / accuracy curves redraw at most this often
     status_every_s: float = 0.25    # the status bar's epoch / loss / speed text
+    timeline_views_every_s: float = 1.0   # weights over time (histograms of every recorded epoch, ~40 ms
+                                          # for 1,000 spiral epochs) and the branches on a landscape, live
     lesson_frame_ms: int = 33       # the lessons' own small trainings (raw autograd, manual backprop)
 
 
