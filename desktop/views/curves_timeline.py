@@ -224,8 +224,10 @@ class FittingLegend(QLabel):
                 break
             shown.append(rich)
         rest = len(self._entries) - len(shown)
-        if rest:
-            shown.append(f"<span style='color:#5a5a5a'>+{rest} {'more' if shown else 'branches'}</span>")
+        tail = f"+{rest} {'more' if shown else ('branches' if rest > 1 else 'branch')}"
+        # Nothing rather than a clipped scrap where not even "+2 branches" fits (the bar's list names them).
+        if rest and (shown or metrics.horizontalAdvance(tail) <= room):
+            shown.append(f"<span style='color:#5a5a5a'>{tail}</span>")
         text = "&nbsp;&nbsp;".join(shown)
         if text != self.text():
             self.setText(text)

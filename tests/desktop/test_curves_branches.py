@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QTextDocument
 
 from desktop.views.colors import BRANCH_COLORS
 from desktop.views.curves import CurvesView
@@ -185,6 +186,13 @@ def test_branch_names_never_widen_the_curves(qtbot, runs):
     assert view.minimumSizeHint().width() <= before
     qtbot.waitUntil(lambda: "more" in view.branch_legend.text() or "branches" in view.branch_legend.text())
     assert "number 5" in view.branch_legend.toolTip()
+    for width in (700, 613):                  # what it names fits, never a clipped scrap
+        view.resize(width, 400)
+        qtbot.waitUntil(lambda: view.width() == width)
+        doc = QTextDocument()
+        doc.setDefaultFont(view.branch_legend.font())
+        doc.setHtml(view.branch_legend.text())
+        assert doc.idealWidth() - 2 * doc.documentMargin() <= view.branch_legend.width() + 1, width
 
 
 def test_the_run_curves_and_the_reset_leave_the_branches_to_their_owner(qtbot, runs):
