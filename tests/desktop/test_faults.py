@@ -219,7 +219,7 @@ def test_a_diverging_run_says_where_and_the_next_train_works(train_window, qtbot
 def test_a_run_failing_mid_way_reaches_a_dialog_the_log_and_the_curves_and_the_next_train_works(
         train_window, qtbot, window, log_file, child_train):
     child_train("""
-        def train(experiment, control=None, pacing=None, allow_download=True):
+        def train(experiment, control=None, pacing=None, allow_download=True, record=0, resume=None):
             for event in real(experiment, control, pacing):
                 yield event
                 if isinstance(event, EpochEnd) and event.epoch == 3 and experiment.train.epochs == 50:

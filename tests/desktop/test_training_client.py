@@ -101,7 +101,7 @@ def test_pause_then_stop(qtbot, session):
 def test_a_failing_run_reports_and_the_next_one_works(qtbot, session, child_train):
     """Failures in the child come back as the dialog's words: ours as they are, others with their type."""
     child_train("""
-        def train(experiment, control=None, pacing=None, allow_download=True):
+        def train(experiment, control=None, pacing=None, allow_download=True, record=0, resume=None):
             if experiment.train.epochs == 5:
                 yield from ()
                 raise ZeroDivisionError("something inside broke")
@@ -128,7 +128,7 @@ def test_a_failing_run_reports_and_the_next_one_works(qtbot, session, child_trai
 def test_every_epoch_before_a_failure_reaches_the_window(qtbot, session, child_train):
     """The child sends the epochs it had batched before the error, so the curves miss none."""
     child_train("""
-        def train(experiment, control=None, pacing=None, allow_download=True):
+        def train(experiment, control=None, pacing=None, allow_download=True, record=0, resume=None):
             for event in real(experiment, control, pacing):
                 yield event
                 if isinstance(event, EpochEnd) and event.epoch == 40:
@@ -161,7 +161,7 @@ def test_shutdown_mid_run_leaves_no_thread(qtbot, session):
 def test_a_newer_boundary_in_the_same_frame_keeps_the_diagrams_weights(qtbot, session, child_train):
     """The loop sends weights twice a second; a boundary-only snapshot right after must not drop them."""
     child_train("""
-        def train(experiment, control=None, pacing=None, allow_download=True):
+        def train(experiment, control=None, pacing=None, allow_download=True, record=0, resume=None):
             weights = ((np.ones((3, 2), np.float32), np.zeros(3, np.float32)),)
             neurons = (np.zeros((4, 4, 3), np.float32),)
             yield EpochEnd(0, 1.0, 1.0, 50.0, 50.0, 0.01)

@@ -208,7 +208,7 @@ def test_closing_mid_run_stops_and_waits_for_the_thread(qtbot, window):
 def test_an_exception_in_the_training_process_reaches_a_dialog_and_the_next_train_works(
         train_window, qtbot, window, child_train):
     child_train("""
-        def train(experiment, control=None, pacing=None, allow_download=True):
+        def train(experiment, control=None, pacing=None, allow_download=True, record=0, resume=None):
             if experiment.train.epochs == 20:
                 yield from ()
                 raise KeyError("weights")
