@@ -51,16 +51,17 @@ def shown_branch(tree: RunTree | None, shown: tuple[str, int]) -> str | None:
     return key if key in tree.branches else tree.current
 
 
-class _ShowWatcher(QObject):
-    """Calls `fn` when `widget` is shown (its tab picked): work skipped while hidden is done then."""
+class _Watcher(QObject):
+    """Calls `fn` when `widget` gets an event of `kind` (Show: its tab picked, work skipped while hidden is
+    done then; Close: the window closing)."""
 
-    def __init__(self, widget: QObject, fn):
+    def __init__(self, widget: QObject, kind: QEvent.Type, fn):
         super().__init__(widget)
-        self._fn = fn
+        self._kind, self._fn = kind, fn
         widget.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.Show:
+        if event.type() == self._kind:
             self._fn()
         return False
 
@@ -80,7 +81,7 @@ class WeightsPane(QObject):
         # After the controller's own slots have put the frames into its tree: a zero timer.
         host.session.keyframes.connect(lambda _frames: QTimer.singleShot(0, self, lambda: self._throttle()))
         host.session.ended.connect(lambda: QTimer.singleShot(0, self, self.refresh))
-        _ShowWatcher(view, self.refresh)
+        _Watcher(view, QEvent.Type.Show, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
@@ -140,6 +141,7 @@ class LandscapePane(QObject):
         self.job.failed.connect(lambda message: view.show_status(f"Could not compute the landscape: {message}",
                                                                  error=True))
         self.job.ended.connect(self._on_ended)
+        _Watcher(host.plane_tabs.window(), QEvent.Type.Close, self.job.shutdown)   # its process, its threads
         self._on_tree()
 
     # -- Compute / Cancel ----------------------------------------------------------------------------

@@ -30,17 +30,36 @@ from .client import _THREADS, _ProcessLink
 log = logging.getLogger(__name__)
 
 
-class _ThreadLink:
-    """The fallback: the landscape computed on a thread of this process, its events into the same inbox."""
+class _Link:
+    """The request's way to a training process, taken on a helper thread: a process that is not warm in the
+    pool takes ~0.5 s to start, never on the GUI thread. Once it has one, the request goes over a
+    _ProcessLink (the client's: its reader thread fills the inbox); where none can start, the landscape is
+    computed on the helper thread itself."""
 
     def __init__(self, request: tuple, inbox: collections.deque):
         self.cancelled = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(request, inbox), name="np-landscape-thread",
+        self.in_thread = False                    # computed here: no training process could start
+        self.remote: _ProcessLink | None = None
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, args=(request, inbox), name="np-landscape-start",
                                        daemon=True)
         _THREADS.add(self.thread)
         self.thread.start()
 
     def _run(self, request: tuple, inbox: collections.deque) -> None:
+        try:
+            proc = process.POOL.acquire()
+            with self._lock:   # not held while a process starts: stop() never waits for that
+                if self.cancelled.is_set():
+                    process.POOL.release(proc)
+                    inbox.append(("done",))
+                    return
+                self.remote = _ProcessLink(proc, request, inbox)
+            return
+        except OSError as exc:
+            log.warning("could not start a training process (%s); computing the landscape in the app's own "
+                        "process", exc)
+        self.in_thread = True
         from trainer.timeline.landscape import compute
         _, experiment, states, options = request
         try:
@@ -50,13 +69,20 @@ class _ThreadLink:
         except BaseException as exc:  # noqa: BLE001 -- every failure must reach the window as text
             inbox.append(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
 
-    def command(self, name: str, *args: Any) -> None:
-        if name == "stop":
+    def stop(self) -> None:
+        with self._lock:
             self.cancelled.set()
+            if self.remote is not None:
+                self.remote.command("stop")
 
     def end(self, timeout_s: float) -> None:
-        self.cancelled.set()
+        """After the last message: the process back to the pool (or closed, if it did not answer)."""
         self.thread.join(timeout_s)
+        if self.remote is not None:
+            self.remote.end(timeout_s)
+
+    def alive(self) -> bool:
+        return self.thread.is_alive() or (self.remote is not None and self.remote.thread.is_alive())
 
 
 class LandscapeJob(QObject):
@@ -71,8 +97,8 @@ class LandscapeJob(QObject):
         super().__init__(parent)
         self.pacing = pacing
         self.cancelled = False
-        self.in_thread = False          # the last job ran on the fallback thread
-        self._link: _ProcessLink | _ThreadLink | None = None
+        self.in_thread = False          # the last job was computed on a thread here: no process could start
+        self._link: _Link | None = None
         self._inbox: collections.deque = collections.deque()
         self._timer = QTimer(self)
         self._timer.setInterval(pacing.frame_ms)
@@ -89,33 +115,25 @@ class LandscapeJob(QObject):
         self.cancelled = False
         self._inbox.clear()
         options = {"progress_every_s": self.pacing.progress_every_s} | options
-        request = ("landscape", experiment, list(states), options)
-        try:
-            self._link = _ProcessLink(process.POOL.acquire(), request, self._inbox)
-            self.in_thread = False
-        except OSError as exc:
-            log.warning("could not start a training process (%s); computing the landscape in the app's own "
-                        "process", exc)
-            self._link = _ThreadLink(request, self._inbox)
-            self.in_thread = True
+        self._link = _Link(("landscape", experiment, list(states), options), self._inbox)
         self._timer.start()
 
     def cancel(self) -> None:
         """Stop computing; `ended(True)` follows within one batch of grid points, and no result."""
         if self._link is not None and not self.cancelled:
             self.cancelled = True
-            self._link.command("stop")
+            self._link.stop()
 
     def shutdown(self, timeout_s: float = 10.0) -> bool:
         """Stop and drop what was not delivered (the window closing); no signals. False if it did not stop."""
         link, self._link = self._link, None
         if link is None:
             return True
-        link.command("stop")
+        link.stop()
         link.end(timeout_s)
         self._timer.stop()
         self._inbox.clear()
-        return not link.thread.is_alive()
+        return not link.alive()
 
     @Slot()
     def _frame(self) -> None:
@@ -146,6 +164,7 @@ class LandscapeJob(QObject):
         self._inbox.clear()
         if link is not None:
             link.end(5.0)
+            self.in_thread = link.in_thread
         if message[0] == "error":
             if len(message) > 3 and message[3]:
                 log.warning("landscape not computed: %s", message[1])

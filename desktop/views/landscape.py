@@ -26,7 +26,7 @@ from .colors import INK, LABEL, WHITE, css, style_axes
 from .curves_axes import log_ticks
 from .curves_timeline import CURSOR_RGBA
 
-KINDS = (("pca", "Main directions of the path (PCA)"), ("random", "Two random directions (filter-normalised)"))
+KINDS = (("pca", "The path's main directions (PCA)"), ("random", "Random, filter-normalised"))
 STEPS = (21, 41, 61)             # grid points per side the user can pick (odd: the middle is the trained model)
 DEFAULT_STEPS = 41
 CONTOURS = 10                    # contour lines, evenly spaced in log10(loss) between the lowest and highest
@@ -41,6 +41,7 @@ CONTOUR_PEN = pg.mkPen(0, 0, 0, 70, width=1)
 HALO = 5.0                       # the white line under a path, px
 PATH_WIDTH = 2.0
 SHOWN_RING_PX = 17               # the ring around the shown epoch's point
+MAX_DOTS = 200                   # a dot per recorded epoch up to this many; more merge into the line anyway
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,19 +85,14 @@ def log_levels(loss: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 def contour_lines(values: np.ndarray, alphas: np.ndarray, betas: np.ndarray,
                   levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x, y of every contour of `values` (rows: betas, columns: alphas) at `levels`, in plane coordinates,
-    lines separated by NaN (one PlotDataItem draws them all)."""
-    xs: list[float] = []
-    ys: list[float] = []
-    i_axis, j_axis = np.arange(len(alphas)), np.arange(len(betas))
-    for level in levels:
-        for line in pg.functions.isocurve(values.T, float(level), connected=True):
-            pts = np.asarray(line, dtype=np.float64) - 0.5     # isocurve puts sample i at i + 0.5
-            xs.extend(np.interp(pts[:, 0], i_axis, alphas))
-            ys.extend(np.interp(pts[:, 1], j_axis, betas))
-            xs.append(np.nan)
-            ys.append(np.nan)
-    return np.asarray(xs), np.asarray(ys)
+    """x, y of the contour segments of `values` (rows: betas, columns: alphas) at `levels`, in plane
+    coordinates, two points per segment (drawn with connect="pairs": unjoined, half the time of joined)."""
+    segments = [seg for level in levels for seg in pg.functions.isocurve(values.T, float(level), connected=False)]
+    if not segments:
+        return np.zeros(0), np.zeros(0)
+    pts = np.asarray(segments, dtype=np.float64).reshape(-1, 2) - 0.5   # isocurve puts sample i at i + 0.5
+    return (np.interp(pts[:, 0], np.arange(len(alphas)), alphas),
+            np.interp(pts[:, 1], np.arange(len(betas)), betas))
 
 
 def _nowrap(text: str) -> str:
@@ -172,7 +168,7 @@ class LandscapeView(QWidget):
         self.colorbar.getAxis("right").setTextPen(INK)
         self.colorbar.getAxis("right").enableAutoSIPrefix(False)
         self.colorbar.getAxis("left").setLabel("training loss (log scale)", color=LABEL)
-        self.contours = pg.PlotDataItem(pen=CONTOUR_PEN, connect="finite")
+        self.contours = pg.PlotDataItem(pen=CONTOUR_PEN, connect="pairs")
         self.contours.setZValue(-5)
         self.plot.addItem(self.contours)
         self._path_items: list[pg.GraphicsObject] = []
@@ -315,8 +311,11 @@ class LandscapeView(QWidget):
         box = self.plot.getViewBox().sceneBoundingRect()
         room = (box.width() or self.plot_widget.width() * 0.8, box.height() or self.plot_widget.height() * 0.7)
         labels = [f if metrics.horizontalAdvance(f) <= r else s for f, s, r in zip(full, short, room)]
-        self.plot.setLabel("bottom", labels[0], color=LABEL)
-        self.plot.setLabel("left", labels[1], color=LABEL)
+        for side, text in zip(("bottom", "left"), labels):
+            axis = self.plot.getAxis(side)
+            if axis.labelText != text:
+                self.plot.setLabel(side, text, color=LABEL)
+                axis.resizeEvent()   # pyqtgraph centres an axis label only on a resize: a new text is not
         self.plot_widget.setToolTip("" if labels == list(full) else "\n".join(full))
 
     def _compute(self) -> None:
@@ -340,8 +339,9 @@ class LandscapeView(QWidget):
             if not len(pts):
                 continue
             halo = pg.PlotDataItem(pts[:, 0], pts[:, 1], pen=pg.mkPen(WHITE, width=PATH_WIDTH + HALO))
+            dots = own and len(pts) <= MAX_DOTS
             line = pg.PlotDataItem(pts[:, 0], pts[:, 1], pen=pg.mkPen(path.color, width=PATH_WIDTH),
-                                   symbol="o" if own else None, symbolSize=4, symbolPen=None,
+                                   symbol="o" if dots else None, symbolSize=4, symbolPen=None,
                                    symbolBrush=pg.mkBrush(*path.color, 160))
             items: list[pg.GraphicsObject] = [halo, line]
             start = pg.ScatterPlotItem([pts[0, 0]], [pts[0, 1]], symbol="s", size=11,
@@ -353,7 +353,8 @@ class LandscapeView(QWidget):
                 item.setZValue((10 if own else 20) + z)
                 self.plot.addItem(item)
             self._path_items += items
-            what = f"{path.label}: □ start, ▲ end, dots: recorded epochs" if own else path.label
+            what = (f"{path.label}: □ start, ▲ end" + (", dots: recorded epochs" if dots else "")) if own \
+                else path.label
             legend.append(f"<span style='color:{css(path.color)}'>━━</span>&nbsp;{_nowrap(what)}")
         if self._landscape is not None:
             centre = pg.ScatterPlotItem([0.0], [0.0], symbol="+", size=14, pen=pg.mkPen(INK, width=2))

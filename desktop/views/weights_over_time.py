@@ -325,9 +325,11 @@ class WeightsOverTimeView(QWidget):
             self.norm_plot.addItem(item)
             self.norm_curves.append(item)
             weight = "bold" if i == self._layer else "normal"
-            legend.append(f"<span style='color:{css(color)}; font-weight:{weight}'>━ {layer.layer.name}</span>")
+            short = layer.layer.name.split(" (")[0]          # "Linear 1": the selector has the shapes
+            legend.append(f"<span style='color:{css(color)}; font-weight:{weight}'>━&nbsp;{short}</span>")
         self.norm_plot.setTitle("gradient norm per layer (log scale): " + " &nbsp; ".join(legend),
                                 color=LABEL, size="9pt")
+        self.norm_plot.titleLabel.setMinimumWidth(0)   # many layers: the legend is cut, the pane never widened
         self.norm_plot.setXRange(-0.5, len(x) - 0.5, padding=0)
 
     def _readout(self, epoch: int) -> None:
