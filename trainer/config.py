@@ -34,7 +34,7 @@ NORMALIZATIONS = ("none", "standard")
 INITS = ("default", "zeros")
 # Training on the CPU uses one intra-op thread when parameters x rows per step is below this: hand-offs
 # between threads cost more than they save on tiny models. The exported script must do the same, since
-# the thread count can change the order in which floats are summed (loop._threads_for, export).
+# the thread count can change the order in which floats are summed (loop.threads_for, export).
 ONE_THREAD_BELOW = 2_000_000
 
 

@@ -73,7 +73,7 @@ def train(experiment: Experiment, control: Control | None = None, pacing: Pacing
         return
     device = pick_device(experiment.train.device)
     try:
-        with _threads_for(experiment, splits, device):
+        with threads_for(experiment, splits, device):
             yield from _Run(experiment, splits, device, control, pacing, record, resume).events()
     except torch.cuda.OutOfMemoryError:
         # Anywhere: moving the data on, a step, the validation pass, a boundary grid.
@@ -105,8 +105,9 @@ def _load_with_progress(experiment: Experiment, allow_download: bool) -> Iterato
 
 
 @contextmanager
-def _threads_for(experiment: Experiment, splits: Splits, device: torch.device):
-    """One intra-op thread for tiny models: thread hand-offs cost more than they save there."""
+def threads_for(experiment: Experiment, splits: Splits, device: torch.device):
+    """One intra-op thread for tiny models: thread hand-offs cost more than they save there. (The window
+    draws a recorded epoch under the same rule: its float sums then are the run's, bit for bit.)"""
     before = torch.get_num_threads()
     model_size = experiment_work(experiment) if device.type == "cpu" else 0
     rows = experiment.train.batch_size or len(splits.x_train)

@@ -46,7 +46,7 @@ def experiment_macs(exp: Experiment) -> int:
 
 
 def experiment_work(exp: Experiment) -> int:
-    """The size that decides the CPU thread count (loop._threads_for and the exported script): the
+    """The size that decides the CPU thread count (loop.threads_for and the exported script): the
     parameter count, or the multiply-adds per example where larger (a CNN reuses each weight at every
     position of its map). An MLP's multiply-adds are its weights, so for an MLP this is its parameters."""
     return max(experiment_param_count(exp), experiment_macs(exp))
