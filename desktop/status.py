@@ -53,6 +53,14 @@ def finish_message(ev: Finished, diverged: Diverged | None = None) -> str:
     return f"{how} after {ev.epochs_run:,} epochs in {ev.seconds:.1f} s{best}{extra}."
 
 
+def epoch_figures(record: dict[str, Any], total: int) -> dict[str, str]:
+    """The epoch, loss and accuracy fields of one epoch (an EpochEnd's record)."""
+    acc = record.get("train_acc")
+    return {"epoch": f"epoch {record['epoch'] + 1:,} / {total:,}",
+            "loss": f"loss {short_number(record['train_loss'])} / val {short_number(record['val_loss'])}",
+            "acc": "" if acc is None else f"accuracy {acc:.1f}% / val {record['val_acc']:.1f}%"}
+
+
 class RunStatus(QObject):
     """The permanent widgets of a QStatusBar that follow the run, and the messages about its end."""
 
@@ -76,6 +84,7 @@ class RunStatus(QObject):
         self._live: dict[str, str] = {}             # the newest epoch figures, until show_live()
         self._eps_ref: tuple[float, int] | None = None   # (seconds, epoch) the speed is measured from
         self._diverged: Diverged | None = None      # of the current run
+        self._past = False                          # a recorded epoch's figures are shown (show_past)
 
     # -- the fields --------------------------------------------------------------------------
     def set(self, **fields: str) -> None:
@@ -116,6 +125,7 @@ class RunStatus(QObject):
     # -- a run ---------------------------------------------------------------------------------
     def started(self, ev: Started) -> None:
         self._live.clear()
+        self._past = False
         self._eps_ref = None
         self._diverged = None
         self.progress.hide()
@@ -124,10 +134,7 @@ class RunStatus(QObject):
     def epochs(self, evs: list[EpochEnd], total: int) -> None:
         """Record the newest figures (shown by show_live); the speed is measured over >= 0.5 s."""
         last = evs[-1]
-        self._live.update(epoch=f"epoch {last.epoch + 1:,} / {total:,}",
-                          loss=f"loss {short_number(last.train_loss)} / val {short_number(last.val_loss)}",
-                          acc=("" if last.train_acc is None
-                               else f"accuracy {last.train_acc:.1f}% / val {last.val_acc:.1f}%"))
+        self._live.update(epoch_figures(last.as_record(), total))
         ref = self._eps_ref
         if ref is None:
             self._eps_ref = (last.seconds, last.epoch)
@@ -137,9 +144,19 @@ class RunStatus(QObject):
             self._eps_ref = (last.seconds, last.epoch)
 
     def show_live(self) -> None:
-        """Show the figures recorded since the last call."""
+        """Show the figures recorded since the last call (kept for later while a past epoch is shown)."""
+        if self._past:
+            return
         self.set(**self._live)
         self._live.clear()
+
+    def show_past(self, record: dict[str, Any] | None, total: int) -> None:
+        """The figures of a recorded epoch (the timeline's; a history record), or None: back to the live ones."""
+        self._past = record is not None
+        if record is not None:
+            self.set(**epoch_figures(record, total))
+        else:
+            self.show_live()
 
     def show_progress(self, ev: DataProgress | BatchProgress) -> None:
         self.progress.show()
@@ -184,4 +201,4 @@ class RunStatus(QObject):
                  acc=f"test accuracy {acc:.1f}%" if isinstance(acc, (int, float)) else "", device="")
 
 
-__all__ = ["FIELDS", "RunStatus", "STARTING", "final_accuracy", "finish_message", "short_number"]
+__all__ = ["FIELDS", "RunStatus", "STARTING", "epoch_figures", "final_accuracy", "finish_message", "short_number"]

@@ -143,6 +143,8 @@ class MnistWorkspace(QWidget):
         self._epochs_total = 1
         self._batches = 0
         self._background = _Background(self)
+        self._epoch_token = 0               # the newest results asked for (the run's, or a timeline epoch's)
+        self.epoch_shown: int | None = None  # the timeline's epoch the results show (None: the run's own)
 
         # -- header: what is shown, and loading progress -----------------------------------
         self.summary = QLabel(NO_MODEL)
@@ -376,8 +378,24 @@ class MnistWorkspace(QWidget):
         self.ensure_images(exp.data.root, retry=True)
 
     def _show_results(self, fin: Finished | None) -> None:
-        from trainer.metrics import most_confused
+        self._epoch_token += 1   # an epoch the timeline asked for before this must not replace it
+        self.epoch_shown = None
         m = fin.metrics if fin is not None else {}
+        cm = self._show_metrics(m)
+        self._needs_predictions = fin is not None and m.get("predictions") is None
+        if fin is not None:
+            exp = self._result[0] if self._result else None
+            acc = m.get("test_accuracy")
+            n_test = int(cm.sum()) if cm is not None else 0
+            how = "loaded" if fin.reason == "loaded" else f"{fin.epochs_run:,} epochs"
+            acc_text = f"Test accuracy {acc:.2f}% on {n_test:,} test digits" if acc is not None else "No test accuracy"
+            self.summary.setText(f"<b>{acc_text}</b> — {exp.name if exp and exp.name else 'MNIST model'}, "
+                                 f"{fin.params:,} parameters, {how}.")
+        self._predict_if_needed()
+
+    def _show_metrics(self, m: dict[str, Any]) -> np.ndarray | None:
+        """The confusion matrix, the most-confused pairs and the gallery's answers of `m` (test metrics)."""
+        from trainer.metrics import most_confused
         cm = m.get("confusion")
         cm = None if cm is None else np.asarray(cm, dtype=np.int64)
         self.confusion.set_matrix(cm)
@@ -389,18 +407,40 @@ class MnistWorkspace(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, (true, pred))
                 self.pairs.addItem(item)
         pred, conf = m.get("predictions"), m.get("confidence")
-        self._needs_predictions = fin is not None and pred is None
         self.gallery.set_predictions(None if pred is None else np.asarray(pred),
                                      None if conf is None else np.asarray(conf))
-        if fin is not None:
-            exp = self._result[0] if self._result else None
-            acc = m.get("test_accuracy")
-            n_test = int(cm.sum()) if cm is not None else 0
-            how = "loaded" if fin.reason == "loaded" else f"{fin.epochs_run:,} epochs"
-            acc_text = f"Test accuracy {acc:.2f}% on {n_test:,} test digits" if acc is not None else "No test accuracy"
-            self.summary.setText(f"<b>{acc_text}</b> — {exp.name if exp and exp.name else 'MNIST model'}, "
-                                 f"{fin.params:,} parameters, {how}.")
-        self._predict_if_needed()
+        return cm
+
+    # -- the timeline (issue 16): the results with a recorded epoch's weights -----------------
+    def show_epoch(self, model: Any, norm: tuple[float, float], epoch: int) -> bool:
+        """Classify the test digits again with `model` (a recorded epoch's weights, its own copy) on the
+        helper thread; the confusion matrix, the pairs, the gallery and the summary follow, and the pad
+        and Inside the CNN use the model at once. False when there is no MNIST result or images to redo."""
+        if self._result is None or self._images is None:
+            return False
+        self._epoch_token += 1
+        token, images = self._epoch_token, self._images
+        self.pad.set_model((model, norm))
+        self.cnn.set_trained(model, norm)
+        self._background.submit(lambda: None if token != self._epoch_token else
+                                predict_test_set(model, norm, images.test_images),
+                                lambda out: self._epoch_ready(token, epoch, images.test_labels, out),
+                                lambda exc: log.warning("classifying the test digits at epoch %d failed", epoch,
+                                                        exc_info=exc))
+        return True
+
+    def _epoch_ready(self, token: int, epoch: int, labels: np.ndarray, out: tuple | None) -> None:
+        if out is None or token != self._epoch_token:
+            return   # a newer epoch (or the run's own result) was asked for meanwhile
+        from trainer.metrics import accuracy, confusion_matrix
+        pred, conf = out
+        cm = confusion_matrix(labels, pred, 10)
+        self._show_metrics({"confusion": cm, "predictions": pred, "confidence": conf})
+        self.epoch_shown = epoch
+        exp = self._result[0] if self._result else None
+        self.summary.setText(f"<b>Test accuracy {accuracy(pred, labels):.2f}% at epoch {epoch:,}</b> of the "
+                             f"timeline — {exp.name if exp and exp.name else 'MNIST model'} with that epoch's "
+                             "weights.")
 
     def _predict_if_needed(self) -> None:
         """A loaded checkpoint carries the confusion matrix but no per-image answers: recompute them."""

@@ -39,7 +39,8 @@ class LiveCurves(QWidget):
         session.ended.connect(self._on_ended)
 
     def _on_started(self, ev) -> None:
-        self._live = self._is_mnist_run()
+        # A branch's run (it starts at a later epoch) is drawn over its parent's by the timeline (desktop/timetravel).
+        self._live = self._is_mnist_run() and not getattr(ev, "start_epoch", 0)
         if self._live:
             self.curves.reset(self._session.experiment)
             self.curves.on_started(ev)
