@@ -13,7 +13,6 @@ import gc
 import logging
 import sys
 import threading
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -32,7 +31,7 @@ from .docks.architecture import ArchitecturePanel
 from .docks.dataset import DatasetPanel
 from .docks.optimizer import OptimizerPanel
 from .experiment_form import ExperimentForm
-from .experiment_state import experiment_or_none, run_belongs
+from .experiment_state import experiment_or_none, run_belongs, shapes_key
 from .files import FileActions
 from .layout import DockLayout
 from .playground import PlaygroundPage
@@ -99,6 +98,8 @@ class MainWindow(QMainWindow):
         self.lessons = install_lessons(self)   # Lessons A1–C, the Lesson and Code docks, File > Export script
         from .tabular import install as install_tabular
         self.tabular = install_tabular(self)   # File > Import data, the views of tables (issue 17)
+        from .timetravel import install as install_time_travel
+        self.time_travel = install_time_travel(self)   # the timeline under the views: scrub, branch (issue 16)
         self.dock_layout.keep_default()
 
         settings.check_store()                   # a damaged settings file is set aside, with a warning
@@ -209,7 +210,7 @@ class MainWindow(QMainWindow):
         self.file_menu = menu(bar, "&File", [self.open_action, self.save_action, None, self.save_model_action,
                                              self.load_model_action, None, ("&Export plot", exports), None,
                                              self.quit_action])
-        menu(bar, "&Training", running)
+        self.training_menu = menu(bar, "&Training", running)
         self.lessons_menu = menu(bar, "&Lessons", self.lesson_actions.values())
         self.lessons_menu.setToolTipsVisible(True)
         docks = (self.dataset_dock, self.architecture_dock, self.optimizer_dock)
@@ -220,7 +221,7 @@ class MainWindow(QMainWindow):
         s = self.session
         s.started.connect(self._on_started)
         s.epochs.connect(self._on_epochs)
-        s.newBest.connect(lambda ev: [v.on_new_best(ev) for v in self.views])
+        s.newBest.connect(lambda ev: [v.on_new_best(ev) for v in self.time_travel.run_views(self.views)])
         s.snapshot.connect(self._on_snapshot)
         s.progress.connect(self._on_progress)
         s.diverged.connect(self._on_diverged)
@@ -232,6 +233,11 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, ev) -> None:
         for view in self.views:
             if view not in self._diagram_views:
+        if not self.time_travel.holds_views():   # else the timeline shows a recorded epoch: the live one waits
+            self.show_snapshot(ev)
+
+    def show_snapshot(self, ev) -> None:
+        """Draw a Snapshot in every view: a run's live one, or the timeline's of a recorded epoch."""
                 view.on_snapshot(ev)
         if not (ev.weights or ev.neurons):
             for view in self._diagram_views:
@@ -308,7 +314,7 @@ class MainWindow(QMainWindow):
         initial: draw the untrained network there (False: a run's or a loaded model's pictures follow)."""
         d = exp.data
         splits = self._splits if self._splits_spec == d else None
-        model_key = (replace(d, extra_points=()), exp.model)
+        model_key = shapes_key(exp)
         new_model = force or model_key != self._view_key
         if new_model:                                 # the diagram and the neuron maps follow the model
             self._view_key = model_key
@@ -421,12 +427,12 @@ class MainWindow(QMainWindow):
     # -- session signals ------------------------------------------------------------------
     def _on_started(self, ev: Started) -> None:
         self._status_throttle.reset()
-        for view in self.views:
+        for view in self.time_travel.run_views(self.views):
             view.on_started(ev)
         self.status.started(ev)
 
     def _on_epochs(self, evs: list[EpochEnd]) -> None:
-        for view in self.views:
+        for view in self.time_travel.run_views(self.views):
             view.on_epochs(evs)
         exp = self.session.experiment
         self.status.epochs(evs, exp.train.epochs if exp else 0)
@@ -443,7 +449,7 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, ev: Finished) -> None:
         self._status_throttle.flush()   # the last epoch's figures first; the result's replace some
-        for view in self.views:
+        for view in self.time_travel.run_views(self.views):
             view.on_finished(ev)
         exp = self.session.experiment
         if exp is not None:

@@ -134,6 +134,30 @@ class TabularHost(Protocol):
 
 
 @runtime_checkable
+class TimeTravelHost(Protocol):
+    """What desktop.timetravel uses: the run and its views, the status bar's figures, the Training menu,
+    the tabs it puts the timeline under, the docks' Experiment (a branch trains it)."""
+
+    session: TrainingClient
+    trainedModelChanged: SignalInstance    # noqa: N815 -- a run forgotten or a model loaded: the timeline goes
+    tabs: QTabWidget                       # the timeline sits under them, on the Playground and MNIST tabs
+    playground: QWidget
+    mnist: Any                             # MnistWorkspace: show_epoch(), its live curves (live.curves)
+    curves: CurvesView                     # the cursor and the branches
+    boundary: BoundaryView                 # the epoch shown redraws on zoom
+    pictures: Any                          # views.model_pictures.ModelPictures: let_redraw()
+    status: Any                            # status.RunStatus: show_past(), set(), running()
+    training_menu: QMenu
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802
+    def takeCentralWidget(self) -> QWidget: ...  # noqa: N802
+    def setCentralWidget(self, widget: QWidget) -> None: ...  # noqa: N802
+    def revalidate(self) -> Experiment | None: ...
+    def trained(self) -> tuple[Experiment, Finished] | None: ...
+    def show_snapshot(self, ev: Any) -> None: ...
+
+
+@runtime_checkable
 class TimelineViewsHost(Protocol):
     """What desktop.timetravel_views uses: the timeline's controller, the run's keyframes, the plane tabs
     (its views are tabs there), the curves (a branch's colour on them)."""

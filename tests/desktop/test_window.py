@@ -51,8 +51,8 @@ def test_window_builds_with_docks_views_and_controls(window):
 
 def test_the_window_offers_what_its_parts_are_typed_to_use(window):
     """The lessons, the MNIST tab and the File actions see the window through desktop.window_api."""
-    from desktop.window_api import FileHost, LessonHost, WorkspaceHost
-    for protocol in (LessonHost, WorkspaceHost, FileHost):
+    from desktop.window_api import FileHost, LessonHost, TimeTravelHost, WorkspaceHost
+    for protocol in (LessonHost, WorkspaceHost, FileHost, TimeTravelHost):
         assert isinstance(window, protocol), protocol.__name__
     file_items = [a.text() for a in window.file_menu.actions()]
     assert file_items.index("Export as &PyTorch script…") == file_items.index(window.quit_action.text()) - 2
