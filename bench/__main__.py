@@ -3,7 +3,7 @@
     python -m bench                 everything (mnist_full last: it trains MNIST to the end, minutes)
     python -m bench --quick         one repeat each, and no mnist_full
     python -m bench --only loop,pad run only the named benchmarks
-    python -m bench --headless      no Qt: loop (plain and trainer only), pad (headless part), mnist_full
+    python -m bench --headless      no Qt: loop (plain and trainer only), pad (headless part), timeline, mnist_full
 
 The machine these numbers come from has 2 cores shared with other work: figures are noisy,
 which is why the ratios are measured side by side, interleaved, as medians of repeats.
@@ -18,8 +18,8 @@ from .common import isolate, note  # first: it records the environment a learner
 
 import trainer  # noqa: F401,E402 -- then, as the app's entry points do, tune the thread pools before torch/numpy load
 
-ORDER = ("startup", "pad", "loop", "click", "boundary", "ui_stall", "memory", "mnist_full")
-HEADLESS = ("pad", "loop", "mnist_full")
+ORDER = ("startup", "pad", "loop", "timeline", "click", "boundary", "ui_stall", "memory", "mnist_full")
+HEADLESS = ("pad", "loop", "timeline", "mnist_full")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         if name == "pad" and args.headless:
             from . import pad
             pad.run(None, quick=args.quick)
+            continue
+        if name == "timeline":    # no window: recording is the trainer's own cost
+            from . import timeline
+            timeline.run(quick=args.quick)
             continue
         if name == "mnist_full":
             from . import mnist_full
