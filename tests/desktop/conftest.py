@@ -116,7 +116,9 @@ def window(qapp, qtbot, monkeypatch):
     monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text, details="": shown.append((title, text)))
     monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append((title, text)))
     from desktop import resources_dir
-    qapp.setStyleSheet((resources_dir() / "style.qss").read_text(encoding="utf-8"))  # as the app looks
+    style = (resources_dir() / "style.qss").read_text(encoding="utf-8")   # as the app looks
+    if qapp.styleSheet() != style:   # setting it again re-polishes every widget alive: seconds, for nothing
+        qapp.setStyleSheet(style)
     w = MainWindow()
     w.dialogs_shown = shown
     qtbot.addWidget(w)
@@ -125,3 +127,13 @@ def window(qapp, qtbot, monkeypatch):
     qtbot.waitExposed(w)
     yield w
     assert w.session.shutdown(30_000)
+    _delete_now(w)
+
+
+def _delete_now(widget) -> None:
+    """Destroy a closed window now. pytest-qt's deleteLater() waits for an event loop that a test without
+    waits never runs, so closed windows piled up (~1,300 widgets each) and slowed every later one."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    widget.close()
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
