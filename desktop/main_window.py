@@ -231,13 +231,13 @@ class MainWindow(QMainWindow):
         s.ended.connect(self._on_ended)
 
     def _on_snapshot(self, ev) -> None:
-        for view in self.views:
-            if view not in self._diagram_views:
         if not self.time_travel.holds_views():   # else the timeline shows a recorded epoch: the live one waits
             self.show_snapshot(ev)
 
     def show_snapshot(self, ev) -> None:
         """Draw a Snapshot in every view: a run's live one, or the timeline's of a recorded epoch."""
+        for view in self.views:
+            if view not in self._diagram_views:
                 view.on_snapshot(ev)
         if not (ev.weights or ev.neurons):
             for view in self._diagram_views:
