@@ -147,7 +147,7 @@ class FileActions:
             return False
         from trainer.checkpoint import save
         try:
-            written = save(path, exp, fin)
+            written = save(path, exp, fin, tree=self._host.time_travel.tree_of(fin))   # with its timeline
         except OSError as exc:
             self._error("Could not save the model", f"{path}: {exc.strerror or exc}")
             return False
@@ -171,7 +171,10 @@ class FileActions:
             log.warning("could not load the model %s: %s", exc.path, exc.detail)   # the technical reason
             self._error("Could not load the model", str(exc))
             return False
-        self._host.show_loaded(self.located(ckpt.experiment), finished_from_checkpoint(ckpt), ckpt.model)
+        fin = finished_from_checkpoint(ckpt)
+        self._host.show_loaded(self.located(ckpt.experiment), fin, ckpt.model)
+        if ckpt.tree is not None:
+            self._host.time_travel.adopt(ckpt.tree, fin)   # its timeline and branches: scrub and branch again
         log.info("loaded the model %s", ckpt.path)
         self._say(f"Loaded {ckpt.path}", 8000)
         return True

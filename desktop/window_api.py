@@ -86,6 +86,7 @@ class FileHost(Protocol):
     session: TrainingClient
     curves: CurvesView
     boundary: BoundaryView
+    time_travel: Any                       # desktop.timetravel's TimeTravel: tree_of(fin), adopt(tree, fin)
 
     def window(self) -> QWidget: ...
     def statusBar(self) -> QStatusBar: ...  # noqa: N802

@@ -13,6 +13,7 @@ The views engineer's views follow `epochShown` and `tree`; nothing else of this 
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -285,6 +286,40 @@ class TimeTravel(QObject):
         if self.tree.current != current:
             self.select(self.tree.current)
         self.treeChanged.emit()
+
+    # -- kept in a model file (File > Save / Load trained model) ---------------------------------------
+    def tree_of(self, fin: Finished) -> RunTree | None:
+        """The run's tree to save with `fin`, its current branch the one `fin` ended (None: not this run's)."""
+        key = next((k for k, f in self._finished.items() if f is fin), None)
+        if self.tree is None or key is None:
+            return None
+        saved = copy.copy(self.tree)   # the branches are shared, not copied: only `current` differs
+        saved.current = key
+        return saved
+
+    def adopt(self, tree: RunTree, fin: Finished) -> None:
+        """A loaded model's timeline: the window shows `fin` (the end of the tree's current branch); the
+        run's own curves become its first run's, the branches are drawn over them and it can be scrubbed
+        and branched again."""
+        self.clear(signal=False)
+        self.tree = tree
+        self._finished[tree.current] = fin
+        main = tree[MAIN].history
+        if tree.current != MAIN and main:   # the window drew the branch's history as the run's: the run's own
+            from trainer.results import finished_from_record
+            self.window.curves.reset(tree[MAIN].experiment)
+            self.window.curves.on_finished(finished_from_record(main, tree[MAIN].metrics, fin.state))
+        for key, branch in tree.branches.items():
+            if key != MAIN:
+                for curves in self._curves():
+                    curves.add_branch(key, branch.history, branch.from_epoch, branch.label)
+        for curves in self._curves():
+            curves.set_current_branch(None if tree.current == MAIN else tree.current)
+        self._show_branches()
+        self.bar.set_epochs(self.tree.epochs(tree.current))
+        self._shown = (tree.current, LIVE)
+        self.treeChanged.emit()
+        self.epochShown.emit(*self._shown)
 
     def clear(self, signal: bool = True) -> None:
         """No run on screen: no tree, an empty bar, no branches or cursor on the curves."""

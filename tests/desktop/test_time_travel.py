@@ -45,10 +45,13 @@ def _train_watching(window, qtbot, exp) -> dict[int, np.ndarray]:
     return live
 
 
-def _scrub(window, qtbot, epoch: int) -> None:
-    """Move the bar's slider as a drag does; the diagram's weights come a few milliseconds later."""
+def _scrub(window, qtbot, epoch: int) -> np.ndarray | None:
+    """Move the bar's slider as a drag does; returns the boundary image it drew. (Read at once: the diagram's
+    weights come a few milliseconds later, and a plot wider than the picture then redraws it wider.)"""
     window.time_travel.bar.slider.setValue(epoch)
+    image = window.boundary.image()
     qtbot.waitUntil(lambda: not window.diagram_pending(), timeout=5_000)
+    return image
 
 
 def _weights(frame) -> list[np.ndarray]:
@@ -70,9 +73,9 @@ def test_the_timeline_moves_every_view_to_the_asked_epoch(window, qtbot):
     shown = []
     tt.epochShown.connect(lambda key, epoch: shown.append((key, epoch)))
     for k in (drawn[0], drawn[len(drawn) // 2]):
-        _scrub(window, qtbot, k)
+        image = _scrub(window, qtbot, k)
         assert tt.shown() == (MAIN, k) and shown[-1] == (MAIN, k)
-        np.testing.assert_array_equal(window.boundary.image(), live[k])   # the very picture drawn live at K
+        np.testing.assert_array_equal(image, live[k])   # the very picture drawn live at K
         frame = tree.frame(MAIN, k)
         for drawn_widths, w in zip(window.network.line_widths(), _weights(frame)):
             np.testing.assert_array_equal(drawn_widths, line_widths(w))   # the diagram holds epoch K's weights
@@ -211,3 +214,27 @@ def test_the_mnist_results_follow_the_timeline(window, qtbot, train_window, mnis
     _scrub(window, qtbot, fin.best_epoch)
     qtbot.waitUntil(lambda: ws.epoch_shown == fin.best_epoch, timeout=60_000)
     np.testing.assert_array_equal(ws.confusion.matrix(), final)
+
+
+def test_a_saved_model_keeps_its_timeline_and_branches(window, qtbot, train_window, tmp_path):
+    exp = _spiral()
+    train_window(window, exp)
+    tt = window.time_travel
+    run = [r["val_loss"] for r in tt.tree[MAIN].history]
+    window.optimizer_panel.apply(replace(exp.optim, lr=exp.optim.lr / 10), exp.train)
+    _scrub(window, qtbot, 10)
+    with qtbot.waitSignal(window.session.finished, timeout=TIMEOUT):
+        assert tt.branch()
+    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
+    seen = _scrub(window, qtbot, 25)
+    path = tmp_path / "spiral.pt"
+    assert window.files.save_model(path)
+    window.reset()
+    assert tt.tree is None and window.curves.branch_keys() == []
+
+    assert window.files.load_model(path)
+    assert list(tt.tree.branches) == [MAIN, "b1"] and tt.shown() == ("b1", -1)   # the branch saved, on show
+    assert window.curves.data()["val_loss"].tolist() == run                      # the run's own curves...
+    assert window.curves.branch_keys() == ["b1"] and window.curves.current_branch() == "b1"   # ...the branch over them
+    assert tt.bar.epochs() == list(range(EPOCHS)) and tt.action.isEnabled()
+    np.testing.assert_array_equal(_scrub(window, qtbot, 25), seen)
