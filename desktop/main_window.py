@@ -100,6 +100,8 @@ class MainWindow(QMainWindow):
         self.tabular = install_tabular(self)   # File > Import data, the views of tables (issue 17)
         from .timetravel import install as install_time_travel
         self.time_travel = install_time_travel(self)   # the timeline under the views: scrub, branch (issue 16)
+        from .timetravel_views import install as install_timeline_views
+        self.timeline_views = install_timeline_views(self)   # Weights over time, Loss landscape (issue 16)
         self.dock_layout.keep_default()
 
         settings.check_store()                   # a damaged settings file is set aside, with a warning

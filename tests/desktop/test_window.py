@@ -35,7 +35,8 @@ def test_window_builds_with_docks_views_and_controls(window):
         assert dock.features() & QDockWidget.DockWidgetFeature.DockWidgetFloatable
     assert window.tabs.tabText(0) == "Playground"
     tabs = window.plane_tabs   # a table's tabs (desktop/tabular/) are there, hidden for the generated data
-    assert [tabs.tabText(i) for i in range(tabs.count()) if tabs.isTabVisible(i)] == ["Decision boundary", "Neuron"]
+    assert [tabs.tabText(i) for i in range(tabs.count()) if tabs.isTabVisible(i)] == [
+        "Decision boundary", "Neuron", "Weights over time", "Loss landscape"]   # the last two: the timeline's
     shortcuts = {a.text(): a.shortcut().toString() for a in (window.train_action, window.pause_action,
                                                             window.step_action, window.stop_action,
                                                             window.reset_action)}
@@ -51,8 +52,8 @@ def test_window_builds_with_docks_views_and_controls(window):
 
 def test_the_window_offers_what_its_parts_are_typed_to_use(window):
     """The lessons, the MNIST tab and the File actions see the window through desktop.window_api."""
-    from desktop.window_api import FileHost, LessonHost, TimeTravelHost, WorkspaceHost
-    for protocol in (LessonHost, WorkspaceHost, FileHost, TimeTravelHost):
+    from desktop.window_api import FileHost, LessonHost, TimelineViewsHost, TimeTravelHost, WorkspaceHost
+    for protocol in (LessonHost, WorkspaceHost, FileHost, TimeTravelHost, TimelineViewsHost):
         assert isinstance(window, protocol), protocol.__name__
     file_items = [a.text() for a in window.file_menu.actions()]
     assert file_items.index("Export as &PyTorch script…") == file_items.index(window.quit_action.text()) - 2

@@ -1,0 +1,166 @@
+"""The loss landscape (issue 16 item 5) in the window: Compute runs in a training process and what reaches
+the screen is the trained model's loss at the centre, the path ending there, a branch on the same plane;
+Cancel leaves no picture and no process stuck; empty and bad states are words, not a traceback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from trainer.data import load
+from trainer.models import build_loss, model_from_state
+from trainer.presets import load_preset
+from trainer.timeline.landscape import LANDSCAPE_ROWS, project
+from trainer.timeline.runs import MAIN
+
+from desktop.timetravel_views import RUN_COLOR
+from desktop.training import process, running_threads
+from desktop.training.landscape_job import LandscapeJob
+from desktop.views.landscape import NOTHING, READY
+
+EPOCHS = 40
+
+
+def short_spiral(**changes):
+    return load_preset("spiral").with_overrides({"train.epochs": EPOCHS, "train.patience": 0, **changes})
+
+
+def open_tab(window):
+    view = window.timeline_views.landscape_view
+    window.tabs.setCurrentWidget(window.playground)
+    window.plane_tabs.setCurrentWidget(view)
+    return view
+
+
+def compute(window, qtbot, steps=21):
+    """Press Compute (the grid picked in its box) and wait until the job has ended."""
+    view = open_tab(window)
+    view.steps_box.setCurrentIndex(view.steps_box.findData(steps))
+    pane = window.timeline_views.landscape
+    with qtbot.waitSignal(pane.job.ended, timeout=120_000):
+        view.compute_button.click()
+    return view
+
+
+def trained_loss(exp, state) -> float:
+    """The trained model's training loss on the rows a landscape uses, by a plain forward pass."""
+    splits = load(exp.data)
+    model = model_from_state(exp, state).eval()
+    x = torch.from_numpy(np.asarray(splits.x_train[:LANDSCAPE_ROWS], dtype=np.float32))
+    y = torch.from_numpy(np.asarray(splits.y_train[:LANDSCAPE_ROWS], dtype=np.int64))
+    with torch.no_grad():
+        return float(build_loss(exp)(model(x), y))
+
+
+@pytest.mark.parametrize("restore_best", [False, True])
+def test_the_centre_is_the_trained_models_loss_and_the_path_leads_there(window, train_window, qtbot,
+                                                                        restore_best):
+    exp = short_spiral(**{"train.restore_best": restore_best})
+    fin = train_window(window, exp)
+    view = compute(window, qtbot)
+    landscape = view.landscape()
+    assert landscape is not None and landscape.loss.shape == (21, 21)
+    assert view.centre_value() == pytest.approx(trained_loss(exp, fin.state), rel=1e-5)
+    path = view.paths()[MAIN]
+    assert list(path.epochs) == window.time_travel.tree.epochs(MAIN)
+    centre = EPOCHS - 1 if not restore_best else fin.best_epoch   # the weights the run kept
+    assert path.points[list(path.epochs).index(centre)] == pytest.approx([0.0, 0.0], abs=1e-9)
+    if not restore_best:
+        assert path.points[-1] == pytest.approx([0.0, 0.0], abs=1e-9)   # the path's last point is the centre
+    assert "main direction of the path" in view.plot.getAxis("bottom").labelText
+    assert f"epoch {centre}'s weights" in view.status.text()
+
+
+def test_random_directions_are_a_choice_and_the_axes_say_so(window, train_window, qtbot):
+    exp = short_spiral(**{"train.restore_best": False})
+    fin = train_window(window, exp)
+    view = open_tab(window)
+    view.kind_box.setCurrentIndex(view.kind_box.findData("random"))
+    compute(window, qtbot)
+    assert view.landscape().kind == "random"
+    assert view.plot.getAxis("bottom").labelText == "random direction 1 (filter-normalised)"
+    assert view.plot.getAxis("left").labelText.startswith("random direction 2")
+    assert view.centre_value() == pytest.approx(trained_loss(exp, fin.state), rel=1e-5)
+
+
+def test_the_ring_follows_the_timeline_and_a_branch_is_drawn_on_the_same_plane(window, train_window, qtbot):
+    exp = short_spiral(**{"train.restore_best": False})
+    train_window(window, exp)
+    view = compute(window, qtbot)
+    tree = window.time_travel.tree
+    window.time_travel.bar.slider.setValue(10)
+    qtbot.waitUntil(lambda: window.time_travel.shown() == (MAIN, 10))
+    assert view.shown_point() == pytest.approx(tuple(view.paths()[MAIN].points[10]))
+    # Branch from epoch 20 with a higher learning rate, as the user does: the docks' setting, then Branch.
+    window.optimizer_panel.lr.setValue(0.05)
+    with qtbot.waitSignal(window.session.ended, timeout=120_000):
+        assert window.time_travel.branch(20)
+    key = next(k for k in tree.branches if k != MAIN)
+    qtbot.waitUntil(lambda: key in view.paths())
+    branch = view.paths()[key]
+    assert branch.color == window.curves.branch_color(key) != RUN_COLOR
+    assert list(branch.epochs) == [e for e in tree.epochs(key) if e >= 20]
+    expected = project(view.landscape(), [tree.frame(key, e).state for e in branch.epochs])
+    assert np.allclose(branch.points, expected)
+    assert np.allclose(branch.points[0], view.paths()[MAIN].points[20])   # it leaves the run's path there
+    window.time_travel.show(key, 30)
+    assert view.shown_point() == pytest.approx(tuple(branch.points[list(branch.epochs).index(30)]))
+    window.time_travel.show(key, 5)                   # before it branched: the run's own point
+    assert view.shown_point() == pytest.approx(tuple(view.paths()[MAIN].points[5]))
+
+
+def test_cancel_leaves_no_picture_and_no_process_stuck(window, train_window, qtbot):
+    train_window(window, short_spiral())
+    view = open_tab(window)
+    pane = window.timeline_views.landscape
+    view.steps_box.setCurrentIndex(view.steps_box.findData(61))
+    cancelled = []
+    pane.job.ended.connect(cancelled.append)
+    with qtbot.waitSignal(pane.job.ended, timeout=60_000):
+        view.compute_button.click()
+        assert view.cancel_button.isVisible() and not view.compute_button.isEnabled()
+        view.cancel_button.click()
+    assert cancelled == [True]
+    assert view.landscape() is None and view.stack.currentWidget() is view.message
+    assert view.message.text() == READY and view.status.text().startswith("Cancelled")
+    assert not pane.job.is_running() and not view.cancel_button.isVisible() and view.compute_button.isEnabled()
+    qtbot.waitUntil(lambda: running_threads() == 0)
+    assert process.POOL.idle_pids()                    # the process answered and went back to the pool
+    view = compute(window, qtbot)                      # and serves the next request
+    assert view.landscape() is not None
+
+
+def test_without_a_training_process_it_is_computed_on_a_thread(window, train_window, qtbot, monkeypatch):
+    fin = train_window(window, short_spiral(**{"train.restore_best": False}))
+
+    def no_process():
+        raise OSError("no process here")
+    monkeypatch.setattr(process.POOL, "acquire", no_process)
+    view = compute(window, qtbot)
+    assert window.timeline_views.landscape.job.in_thread
+    assert view.centre_value() == pytest.approx(trained_loss(short_spiral(), fin.state), rel=1e-5)
+
+
+def test_nothing_recorded_is_words_and_compute_waits_for_a_run(window, train_window, qtbot):
+    view = open_tab(window)
+    assert view.message.text() == NOTHING and not view.compute_button.isEnabled()
+    train_window(window, short_spiral())
+    assert view.message.text() == READY and view.compute_button.isEnabled()
+    compute(window, qtbot)
+    window.reset()                                     # the run is forgotten: so is its landscape
+    assert view.landscape() is None and view.message.text() == NOTHING
+    assert not view.compute_button.isEnabled()
+
+
+def test_a_request_that_cannot_be_computed_says_why_in_one_line(qtbot, train_window, window):
+    """States that do not fit the experiment's model (a bug, not a user's doing) come back as a message."""
+    train_window(window, short_spiral())
+    tree = window.time_travel.tree
+    job = LandscapeJob()
+    failed = []
+    job.failed.connect(failed.append)
+    other = short_spiral(**{"model.layers[0].units": 7})
+    with qtbot.waitSignal(job.ended, timeout=60_000):
+        job.start(other, tree.states(MAIN), steps=5)
+    assert len(failed) == 1 and "does not fit this experiment's model" in failed[0]
+    assert "\n" not in failed[0] and "Traceback" not in failed[0]
