@@ -164,3 +164,23 @@ def test_a_request_that_cannot_be_computed_says_why_in_one_line(qtbot, train_win
         job.start(other, tree.states(MAIN), steps=5)
     assert len(failed) == 1 and "does not fit this experiment's model" in failed[0]
     assert "\n" not in failed[0] and "Traceback" not in failed[0]
+
+
+def test_a_loaded_models_timeline_has_its_landscape_and_histograms(window, train_window, qtbot, tmp_path):
+    """File > Load trained model brings the timeline back (issue 16 item 6): both tabs follow it."""
+    exp = short_spiral(**{"train.restore_best": False})
+    fin = train_window(window, exp)
+    path = tmp_path / "spiral.pt"
+    assert window.files.save_model(path)
+    window.reset()
+    view = open_tab(window)
+    assert view.message.text() == NOTHING and not view.compute_button.isEnabled()
+    assert window.files.load_model(path)
+    assert view.compute_button.isEnabled()
+    compute(window, qtbot)
+    assert view.centre_value() == pytest.approx(trained_loss(exp, fin.state), rel=1e-5)
+    assert list(view.paths()[MAIN].epochs) == list(range(EPOCHS))
+    weights = window.timeline_views.weights_view
+    window.plane_tabs.setCurrentWidget(weights)
+    qtbot.waitUntil(lambda: weights.stats() is not None)
+    assert list(weights.stats().epochs) == list(range(EPOCHS))
