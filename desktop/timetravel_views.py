@@ -174,7 +174,7 @@ class LandscapePane(QObject):
         self._for: tuple[str, list[int]] | None = None   # the branch and epochs it was computed from
         self._asked: tuple[Any, str, list[int], int] | None = None   # the job running: tree, key, epochs, centre
         self._landscape = None
-        self._throttle = Throttle(WINDOW.timeline_views_every_s, self._update_paths, self)
+        self._throttle = Throttle(WINDOW.timeline_views_every_s, self._on_tree, self)   # Compute, branch paths
         travel = host.time_travel
         travel.treeChanged.connect(self._on_tree)
         travel.epochShown.connect(self._on_epoch)

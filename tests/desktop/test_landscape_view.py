@@ -144,7 +144,13 @@ def test_without_a_training_process_it_is_computed_on_a_thread(window, train_win
 def test_nothing_recorded_is_words_and_compute_waits_for_a_run(window, train_window, qtbot):
     view = open_tab(window)
     assert view.message.text() == NOTHING and not view.compute_button.isEnabled()
-    train_window(window, short_spiral())
+    window.session.set_speed(10)                       # 10 epochs a second: the run is still going...
+    window.apply_experiment(short_spiral())
+    assert window.train()
+    qtbot.waitUntil(lambda: view.compute_button.isEnabled(), timeout=30_000)   # ...once it has recorded one
+    assert window.session.is_running() and view.message.text() == READY
+    window.session.set_speed(None)
+    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=60_000)
     assert view.message.text() == READY and view.compute_button.isEnabled()
     compute(window, qtbot)
     window.reset()                                     # the run is forgotten: so is its landscape
