@@ -24,10 +24,17 @@ def refusal(tree: RunTree | None, parent: str, epoch: int | None, experiment: Ex
     problem = branch_problem(tree[parent].experiment, experiment)
     if problem is not None:
         return "Cannot branch with these settings", str(problem)
-    if epoch + 1 >= experiment.train.epochs:
+    t = experiment.train
+    if epoch + 1 >= t.epochs:
         return ("Nothing to train from here",
-                f"train.epochs: the run has {experiment.train.epochs:,} epochs and this is epoch {epoch + 1:,}; "
+                f"train.epochs: the run has {t.epochs:,} epochs and this is epoch {epoch + 1:,}; "
                 f"raise Epochs in the Optimizer dock to train on from here")
+    best = tree.frame(parent, epoch).best_epoch
+    if t.patience and epoch - best >= t.patience:   # trainer.loop stops such a branch before its first epoch
+        return ("Nothing to train from here",
+                f"train.patience: the validation loss has not improved for {epoch - best:,} epochs here, and Early "
+                f"stop ends a run after {t.patience:,}; raise Early stop in the Optimizer dock (or set it off) to "
+                "train on from here")
     return None
 
 

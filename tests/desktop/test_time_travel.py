@@ -175,9 +175,11 @@ def test_a_branch_that_must_keep_a_setting_says_which_and_starts_nothing(window,
     exp = _spiral()
     train_window(window, exp)
     tt = window.time_travel
+    window.dialogs_shown.clear()
+    assert tt.bar.epoch() == EPOCHS - 1 and not tt.branch()   # at the run's end: more epochs are needed
+    assert window.dialogs_shown[-1][1].startswith(f"train.epochs: the run has {EPOCHS} epochs")
     _scrub(window, qtbot, 20)
     window.optimizer_panel.apply(exp.optim, replace(exp.train, seed=exp.train.seed + 1))   # the seed: not a branch's
-    window.dialogs_shown.clear()
     assert not tt.branch()
     assert not window.session.is_running() and list(tt.tree.branches) == [MAIN]
     title, text = window.dialogs_shown[-1]
@@ -238,3 +240,20 @@ def test_a_saved_model_keeps_its_timeline_and_branches(window, qtbot, train_wind
     assert window.curves.branch_keys() == ["b1"] and window.curves.current_branch() == "b1"   # ...the branch over them
     assert tt.bar.epochs() == list(range(EPOCHS)) and tt.action.isEnabled()
     np.testing.assert_array_equal(_scrub(window, qtbot, 25), seen)
+
+
+def test_branching_where_the_run_would_stop_at_once_says_what_to_raise(window, qtbot, train_window):
+    exp = _spiral(**{"train.patience": 3, "optim.lr": 0.3})   # too large a step: the validation loss soon stalls
+    fin = train_window(window, exp)
+    tt = window.time_travel
+    assert fin.reason == "early_stopped"
+    last = tt.bar.epochs()[-1]
+    _scrub(window, qtbot, last)
+    window.dialogs_shown.clear()
+    assert not tt.branch()
+    assert window.dialogs_shown[-1][1].startswith("train.patience: the validation loss has not improved for 3")
+    window.optimizer_panel.apply(exp.optim, replace(exp.train, patience=0))   # Early stop off: it trains on
+    with qtbot.waitSignal(window.session.finished, timeout=TIMEOUT):
+        assert tt.branch()
+    qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
+    assert len(tt.tree["b1"].history) == EPOCHS and tt.tree["b1"].from_epoch == last
