@@ -141,7 +141,7 @@ def test_a_branch_of_a_branch_sees_its_past_through_the_tree_and_deleting_remove
     tree[MAIN].history = parent.history
     slower = exp.with_overrides({"optim.lr": 0.001})
     first = tree.add_branch(MAIN, 9, slower)
-    assert first.label == "lr 0.01 -> 0.001 from epoch 10"
+    assert first.label == "lr 0.01 -> 0.001 from epoch 9"
     first.timeline, result = _recorded(slower, resume=tree.resume(MAIN, 9))
     first.history = result.history
     second = tree.add_branch(first.key, 19, slower)

@@ -8,6 +8,7 @@ draws the dropout masks), so a branch that changes nothing repeats its parent bi
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,10 @@ class Frame:
     on_stride: bool = True              # recorded on the run's spacing; False: kept as a best or last epoch
 
     def nbytes(self) -> int:
+        return self._nbytes
+
+    @functools.cached_property
+    def _nbytes(self) -> int:   # asked for on every add and drop of a timeline: counted once
         return sum(_nbytes(part) for part in (self.state, self.grads, self.optimizer, self.scheduler, self.rng))
 
 

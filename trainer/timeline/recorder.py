@@ -7,6 +7,7 @@ epoch are yielded to whoever keeps the timeline.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import numpy as np
@@ -31,6 +32,7 @@ class Recorder:
         self.state = model.state_dict()
         self.named = list(model.named_parameters())
         self.params = [p for group in optimizer.param_groups for p in group["params"]]
+        self._flat: _Flat | None = None
         self.stride = 0              # chosen from the first frame's size
         self.pending: Frame | None = None   # the newest frame, not yet handed out
 
@@ -40,12 +42,13 @@ class Recorder:
         if self.cuda:
             rng["cuda"] = torch.cuda.get_rng_state().numpy()
         grads = [(name, p.grad) for name, p in self.named if p.grad is not None]
-        moments = [(i, k, v) for i, p in enumerate(self.params) for k, v in self.optimizer.state.get(p, {}).items()
-                   if isinstance(v, torch.Tensor)]
-        copies = iter(_copy_all([*self.state.values(), *(g for _, g in grads), *(v for _, _, v in moments)]))
+        kept = self._kept()
+        copies = iter(kept.copy())
         state = {k: next(copies) for k in self.state}
-        frame = Frame(epoch=epoch, state=state, grads={name: next(copies) for name, _ in grads},
-                      optimizer=self._optimizer_state({(i, k): next(copies) for i, k, _ in moments}),
+        moments = {where: next(copies) for where in kept.moments}
+        grad_copies = iter(_copy_grads([g for _, g in grads]))
+        frame = Frame(epoch=epoch, state=state, grads={name: next(grad_copies) for name, _ in grads},
+                      optimizer=self._optimizer_state(moments),
                       scheduler=None if self.scheduler is None else to_numpy(self.scheduler.state_dict()),
                       rng=rng, best_epoch=best_epoch, best_val_loss=best_val_loss)
         if not self.stride:
@@ -63,6 +66,18 @@ class Recorder:
         return frame
 
 
+    def _kept(self) -> "_Flat":
+        """The weights and the optimizer's moments, tensors updated in place from one epoch to the next:
+        their flat views are made once (again only when the optimizer made new state, after its first step)."""
+        count = sum(len(values) for values in self.optimizer.state.values())
+        if self._flat is None or self._flat.count != count:
+            moments = [(i, k, v) for i, p in enumerate(self.params)
+                       for k, v in self.optimizer.state.get(p, {}).items() if isinstance(v, torch.Tensor)]
+            self._flat = _Flat([*self.state.values(), *(v for _, _, v in moments)])
+            self._flat.moments = [(i, k) for i, k, _ in moments]
+            self._flat.count = count
+        return self._flat
+
     def _optimizer_state(self, copied: dict[tuple[int, str], np.ndarray]) -> dict:
         """optimizer.state_dict()'s layout (what load_state_dict takes), from the moments copied above,
         without its per-call bookkeeping (a third of a spiral epoch's recording went there)."""
@@ -74,25 +89,50 @@ class Recorder:
         return {"state": state, "param_groups": groups}
 
 
-def _copy_all(tensors: list[torch.Tensor]) -> list[np.ndarray]:
-    """Copies of many small tensors as numpy arrays, one concatenation per dtype: a copy each cost
-    three times as much on the spiral's ~20 tensors an epoch."""
-    out: list[np.ndarray | None] = [None] * len(tensors)
-    by_dtype: dict[torch.dtype, list[int]] = {}
-    for i, t in enumerate(tensors):
-        by_dtype.setdefault(t.dtype, []).append(i)
-    for indices in by_dtype.values():
-        flat = torch.cat([tensors[i].detach().reshape(-1) for i in indices]).cpu().numpy()
-        at = 0
-        for i in indices:
-            n = tensors[i].numel()
-            out[i] = flat[at:at + n].reshape(tensors[i].shape)
-            at += n
-    return out  # type: ignore[return-value]
+class _Flat:
+    """Copies of many small tensors as numpy arrays with one concatenation per dtype, from views made
+    once: a copy each cost three times as much on the spiral's ~20 tensors an epoch."""
+
+    def __init__(self, tensors: list[torch.Tensor]):
+        self.moments: list[tuple[int, str]] = []
+        self.count = 0
+        self._n = len(tensors)
+        self._groups: list[tuple[list[torch.Tensor], list[tuple[int, int, tuple[int, ...]]]]] = []
+        by_dtype: dict[torch.dtype, list[int]] = {}
+        for i, t in enumerate(tensors):
+            by_dtype.setdefault(t.dtype, []).append(i)
+        for indices in by_dtype.values():
+            self._groups.append(([tensors[i].detach().view(-1) for i in indices],
+                                 [(i, tensors[i].numel(), tuple(tensors[i].shape)) for i in indices]))
+
+    def copy(self) -> list[np.ndarray]:
+        out: list[np.ndarray | None] = [None] * self._n
+        for views, places in self._groups:
+            flat = torch.cat(views).cpu().numpy()
+            at = 0
+            for i, n, shape in places:
+                out[i] = flat[at:at + n].reshape(shape)
+                at += n
+        return out  # type: ignore[return-value]
+
+
+def _copy_grads(grads: list[torch.Tensor]) -> list[np.ndarray]:
+    """The gradients (new tensors at every backward, so no views to keep), in one concatenation."""
+    if not grads:
+        return []
+    if any(g.dtype != grads[0].dtype for g in grads):
+        return _Flat(grads).copy()
+    flat = torch.cat([g.detach().view(-1) for g in grads]).cpu().numpy()
+    out, at = [], 0
+    for g in grads:
+        n = g.numel()
+        out.append(flat[at:at + n].reshape(g.shape))
+        at += n
+    return out
 
 
 def _off_stride(frame: Frame) -> Frame:
-    return Frame(**{**frame.__dict__, "on_stride": False})
+    return dataclasses.replace(frame, on_stride=False)
 
 
 def as_uint8(state: np.ndarray) -> torch.Tensor:

@@ -112,13 +112,14 @@ class RunTree:
 
 
 def branch_label(parent: Experiment, child: Experiment, from_epoch: int) -> str:
-    """e.g. 'optim.lr 0.01 -> 0.001 from epoch 41' (epochs counted from 1, as the window shows them)."""
+    """e.g. 'lr 0.01 -> 0.001 from epoch 40' (epochs counted from 0, as the curves, the timeline bar and
+    `python -m trainer branch --epoch` count them)."""
     changes = [f"{path.split('.', 1)[-1] if path.startswith(('optim.', 'train.')) else path} "
                f"{_value(before)} -> {_value(after)}"
                for path, before, after in differences(parent.to_dict(), child.to_dict(), "")
                if path not in ("name", "description")]
     what = ", ".join(changes[:2]) + (f" (+{len(changes) - 2})" if len(changes) > 2 else "") or "no change"
-    return f"{what} from epoch {from_epoch + 1}"
+    return f"{what} from epoch {from_epoch}"
 
 
 def _value(value: Any) -> str:
