@@ -112,25 +112,13 @@ def serve(conn: Connection, warm_up: Callable[[], None] = lambda: None) -> None:
     ready.set()
     conn.send(("ready", os.getpid()))
     while (item := requests.get()) is not None:
-        if item[0][0] == "landscape":
-            _answer(conn, outbox, _landscape(*item))
-            with lock:
-                if current and current[0] is item[1]:
-                    current.clear()
-            continue
-        (_, experiment, pacing, *rest), control = item
-        options = rest[2] if len(rest) > 2 else {}
-        outbox.batch_s = pacing.batch_s
-        try:
-            for event in train(experiment, control, pacing, **options):
-                outbox.add(event)
-            outbox.flush()
-            conn.send(("done",))
-        except (BrokenPipeError, ConnectionResetError):
-            raise
-        except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the window as text
-            outbox.flush()            # every epoch trained before the failure still reaches the curves
-            conn.send(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
+        message, control = item
+        if message[0] == "landscape":
+            _answer(conn, outbox, _landscape(message, control))
+        else:
+            _, experiment, pacing, *rest = message
+            outbox.batch_s = pacing.batch_s
+            _answer(conn, outbox, train(experiment, control, pacing, **(rest[2] if len(rest) > 2 else {})))
         with lock:
             # Only this run's: the window may have sent the next request the moment "done" went out.
             if current and current[0] is control:
@@ -154,7 +142,7 @@ def _answer(conn: Connection, outbox: _Outbox, events: Iterator[Any]) -> None:
     except (BrokenPipeError, ConnectionResetError):
         raise
     except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the window as text
-        outbox.flush()
+        outbox.flush()            # every epoch made before the failure still reaches the window
         conn.send(("error", error_message(exc), traceback.format_exc(), expected_error(exc)))
 
 
