@@ -23,6 +23,7 @@ from trainer.pacing import WINDOW
 from trainer.timeline.runs import MAIN, RunTree
 
 from .throttle import Throttle
+from .training import process
 from .training.client import _THREADS   # the threads the tests wait for, and the window's shutdown
 from .training.landscape_job import LandscapeJob
 from .views.colors import BRANCH_COLORS, INK
@@ -187,9 +188,19 @@ class LandscapePane(QObject):
                                                                  error=True))
         self.job.ended.connect(self._on_ended)
         _Watcher(host.plane_tabs.window(), QEvent.Type.Close, self.job.shutdown)   # its process, its threads
+        _Watcher(view, QEvent.Type.Show, self._warm_a_process)
         self._on_tree()
 
     # -- Compute / Cancel ----------------------------------------------------------------------------
+    def _warm_a_process(self) -> None:
+        """The tab is shown while no training process waits warm in the pool (a run holds the only one):
+        start one now, on a helper thread, so that Compute, a few seconds later, does not wait for its
+        imports (a fresh process took 4-9 s to be ready here, the landscape itself under 1 s)."""
+        nothing_soon = self.host.time_travel.tree is None and not self.host.session.is_running()
+        if nothing_soon or process.POOL.idle_pids():
+            return
+        threading.Thread(target=_prestart, name="np-landscape-prestart", daemon=True).start()
+
     def compute(self, kind: str, steps: int) -> bool:
         """Start computing the landscape of the branch on show; False (and why, shown) when there is none."""
         travel = self.host.time_travel
@@ -298,6 +309,13 @@ class LandscapePane(QObject):
                 break
             key = branch.parent
         return key, epoch
+
+
+def _prestart() -> None:
+    try:
+        process.POOL.prestart()
+    except OSError as exc:   # Compute will say so, or compute on a thread
+        log.warning("could not start a training process for the landscape: %s", exc)
 
 
 def centre_epoch(tree: RunTree, key: str) -> int:
