@@ -41,6 +41,7 @@ CONTOUR_PEN = pg.mkPen(0, 0, 0, 70, width=1)
 HALO = 5.0                       # the white line under a path, px
 PATH_WIDTH = 2.0
 SHOWN_RING_PX = 17               # the ring around the shown epoch's point
+LABEL_MARGIN_PX = 24             # an axis label in full only with this much room to spare beside it
 MAX_DOTS = 200                   # a dot per recorded epoch up to this many; more merge into the line anyway
 
 
@@ -169,6 +170,7 @@ class LandscapeView(QWidget):
         self.colorbar.getAxis("right").enableAutoSIPrefix(False)
         self.colorbar.getAxis("left").setLabel("training loss (log scale)", color=LABEL)
         self.contours = pg.PlotDataItem(pen=CONTOUR_PEN, connect="pairs")
+        self.plot.getViewBox().sigResized.connect(lambda _box: self._fit_labels())
         self.contours.setZValue(-5)
         self.plot.addItem(self.contours)
         self._path_items: list[pg.GraphicsObject] = []
@@ -297,10 +299,6 @@ class LandscapeView(QWidget):
         return float(10 ** values[middle[1], middle[0]])
 
     # -- drawing -------------------------------------------------------------------------------------
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        super().resizeEvent(event)
-        self._fit_labels()
-
     def _fit_labels(self) -> None:
         """Each axis says what its direction is, in full where the axis has the room, else shortly
         (the full text is then the plot's tooltip)."""
@@ -309,8 +307,8 @@ class LandscapeView(QWidget):
         full, short = direction_labels(self._landscape), direction_labels(self._landscape, short=True)
         metrics = QFontMetrics(self.plot.getAxis("left").label.font())
         box = self.plot.getViewBox().sceneBoundingRect()
-        room = (box.width() or self.plot_widget.width() * 0.8, box.height() or self.plot_widget.height() * 0.7)
-        labels = [f if metrics.horizontalAdvance(f) <= r else s for f, s, r in zip(full, short, room)]
+        room = (box.width(), box.height())
+        labels = [f if metrics.horizontalAdvance(f) + LABEL_MARGIN_PX <= r else s for f, s, r in zip(full, short, room)]
         for side, text in zip(("bottom", "left"), labels):
             axis = self.plot.getAxis(side)
             if axis.labelText != text:
