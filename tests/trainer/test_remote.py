@@ -20,8 +20,7 @@ from trainer.presets import load_preset
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def remote():
+def _connected():
     """A training process connected as the window connects one: (its Popen, the connection)."""
     authkey = secrets.token_bytes(16)
     with Listener(authkey=authkey) as listener:
@@ -34,6 +33,12 @@ def remote():
     conn.close()
     proc.kill()
     proc.wait()
+
+
+# One process for the tests that leave it serving, as the window's warm process serves run after run
+# (each start imports torch: seconds); the test that ends its process gets its own.
+remote = pytest.fixture(scope="module")(_connected)
+own_remote = pytest.fixture(_connected)
 
 
 def run(remote, experiment, pacing=HEADLESS) -> tuple[list, tuple]:
@@ -76,8 +81,8 @@ def test_a_failing_run_comes_back_as_the_users_message_and_the_process_serves_th
     assert end == ("done",) and events[-1].epochs_run == 50
 
 
-def test_the_app_going_away_mid_run_ends_the_process(remote):
-    proc, conn = remote
+def test_the_app_going_away_mid_run_ends_the_process(own_remote):
+    proc, conn = own_remote
     conn.send(("train", load_preset("spiral").with_overrides({"train.epochs": 1_000_000, "train.patience": 0}),
                HEADLESS, False))
     assert conn.recv()[0] == "events"
