@@ -185,6 +185,8 @@ class LandscapeView(QWidget):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #444; font-size: 11pt; padding: 20px")
         self.stack = QStackedWidget()
+        # The plane's splitter lets a learner drag the plots down to a strip: the picture may shrink too.
+        self.stack.setMinimumHeight(40)
         self.stack.addWidget(self.message)
         picture = QWidget()
         inner = QVBoxLayout(picture)
