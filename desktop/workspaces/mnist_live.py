@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from ..views.curves import CurvesView
 
 HEIGHT = 300   # two small plots: enough to read the trend, the results below keep their room
+# ...and as little as this where the window is short (1280x800 with the timeline bar): at a fixed 300 px
+# the tab's minimum height (756 px) made the window grow past an 800 px screen after an MNIST run.
+MIN_HEIGHT = 200
 
 
 class LiveCurves(QWidget):
@@ -30,7 +33,8 @@ class LiveCurves(QWidget):
         layout.setSpacing(2)
         layout.addWidget(caption)
         layout.addWidget(self.curves, 1)
-        self.setFixedHeight(HEIGHT)
+        self.setMinimumHeight(MIN_HEIGHT)
+        self.setMaximumHeight(HEIGHT)
         self.hide()                 # until the first MNIST run starts
         session.started.connect(self._on_started)
         session.epochs.connect(lambda evs: self._live and self.curves.on_epochs(evs))

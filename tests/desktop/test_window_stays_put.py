@@ -84,3 +84,16 @@ def test_the_window_never_grows_by_itself(window, qtbot, mnist_root, monkeypatch
     check("iris from the Dataset dock")
     _open_d(window, qtbot, mnist_root, monkeypatch)
     check("lesson D")
+
+
+def test_an_mnist_run_leaves_the_window_its_size(window, train_window, qtbot, mnist_root, monkeypatch):
+    # The MNIST tab shows its live curves once a run starts: at a fixed 300 px they raised the tab's minimum
+    # height past what a 1280x800 window holds, and the window grew to 894 px after the run.
+    monkeypatch.setenv("NEURAL_PLAYGROUND_DATA", str(mnist_root))
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    train_window(window, load_preset("mnist-mlp").with_overrides({"train.epochs": 1}))
+    window.tabs.setCurrentWidget(window.mnist)
+    QApplication.processEvents()
+    assert window.mnist.live.isVisible()
+    assert window.height() <= 800 and window.minimumSizeHint().height() <= 800
