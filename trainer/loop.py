@@ -189,7 +189,7 @@ class _Run:
         # A branch's epochs go on counting seconds from where its parent's history ends.
         self.t0 = time.perf_counter() - (self.history[-1]["seconds"] if self.history else 0.0)
         self.recorder = Recorder(record, exp.train.epochs, self.model, self.optimizer, self.scheduler,
-                                 self.shuffle, self._rng_before) if record > 0 else None
+                                 self.shuffle, self._rng_before, shuffles=self.n_batches > 1) if record > 0 else None
         self.last_snapshot = self.last_diagram = -math.inf
         self.diagram_epoch = -1   # the epoch whose weights were last sent
 

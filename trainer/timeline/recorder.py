@@ -23,8 +23,11 @@ class Recorder:
     draws (the dropout helper thread draws ahead, so the generator itself may already be further)."""
 
     def __init__(self, budget_bytes: int, epochs: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 scheduler, shuffle: torch.Generator, rng_before: Callable[[int], torch.Tensor]):
+                 scheduler, shuffle: torch.Generator, rng_before: Callable[[int], torch.Tensor],
+                 shuffles: bool = True):
         self.budget, self.epochs = budget_bytes, epochs
+        # A full-batch run never draws from `shuffle`: its state is read once and shared by every frame.
+        self.shuffles, self._unshuffled = shuffles, None
         self.optimizer, self.scheduler, self.shuffle = optimizer, scheduler, shuffle
         self.rng_before = rng_before
         self.cuda = next(model.parameters()).is_cuda
@@ -33,21 +36,23 @@ class Recorder:
         self.named = list(model.named_parameters())
         self.params = [p for group in optimizer.param_groups for p in group["params"]]
         self._flat: _Flat | None = None
+        self._index = {id(p): i for i, p in enumerate(self.params)}   # state_dict numbers the parameters
         self.stride = 0              # chosen from the first frame's size
         self.pending: Frame | None = None   # the newest frame, not yet handed out
 
     def take(self, epoch: int, best_epoch: int, best_val_loss: float) -> Frame | None:
         """Record the end of `epoch`; the frame to keep now, or None when only held as the possible last."""
-        rng = {"shuffle": self.shuffle.get_state().numpy(), "torch": self.rng_before(epoch + 1).numpy()}
+        if self.shuffles or self._unshuffled is None:
+            self._unshuffled = self.shuffle.get_state().numpy()
+        rng = {"shuffle": self._unshuffled, "torch": self.rng_before(epoch + 1).numpy()}
         if self.cuda:
             rng["cuda"] = torch.cuda.get_rng_state().numpy()
         grads = [(name, p.grad) for name, p in self.named if p.grad is not None]
         kept = self._kept()
-        copies = iter(kept.copy())
+        copies = iter(kept.copy([g for _, g in grads]))
         state = {k: next(copies) for k in self.state}
         moments = {where: next(copies) for where in kept.moments}
-        grad_copies = iter(_copy_grads([g for _, g in grads]))
-        frame = Frame(epoch=epoch, state=state, grads={name: next(grad_copies) for name, _ in grads},
+        frame = Frame(epoch=epoch, state=state, grads={name: next(copies) for name, _ in grads},
                       optimizer=self._optimizer_state(moments),
                       scheduler=None if self.scheduler is None else to_numpy(self.scheduler.state_dict()),
                       rng=rng, best_epoch=best_epoch, best_val_loss=best_val_loss)
@@ -81,7 +86,7 @@ class Recorder:
     def _optimizer_state(self, copied: dict[tuple[int, str], np.ndarray]) -> dict:
         """optimizer.state_dict()'s layout (what load_state_dict takes), from the moments copied above,
         without its per-call bookkeeping (a third of a spiral epoch's recording went there)."""
-        index = {id(p): i for i, p in enumerate(self.params)}
+        index = self._index
         groups = [{**{k: v for k, v in group.items() if k != "params"},
                    "params": [index[id(p)] for p in group["params"]]} for group in self.optimizer.param_groups]
         state = {index[id(p)]: {k: copied.get((index[id(p)], k), v) for k, v in values.items()}
@@ -90,45 +95,32 @@ class Recorder:
 
 
 class _Flat:
-    """Copies of many small tensors as numpy arrays with one concatenation per dtype, from views made
-    once: a copy each cost three times as much on the spiral's ~20 tensors an epoch."""
+    """Copies of many small tensors as numpy arrays. On the CPU each tensor's numpy view is made once
+    (they are updated in place) and numpy copies it: a torch copy costs ~3 us of dispatch per tensor,
+    a third of a spiral epoch's recording. Elsewhere: one concatenation per dtype, moved to the CPU."""
 
     def __init__(self, tensors: list[torch.Tensor]):
         self.moments: list[tuple[int, str]] = []
         self.count = 0
-        self._n = len(tensors)
-        self._groups: list[tuple[list[torch.Tensor], list[tuple[int, int, tuple[int, ...]]]]] = []
+        self._tensors = [t.detach() for t in tensors]
+        self._numpy = [t.numpy() for t in self._tensors] if all(t.device.type == "cpu" for t in tensors) else None
+
+    def copy(self, extra: list[torch.Tensor] = ()) -> list[np.ndarray]:
+        """The tensors' copies, then those of `extra` (tensors new each time, e.g. the gradients)."""
+        if self._numpy is not None and all(t.device.type == "cpu" for t in extra):
+            return [v.copy() for v in self._numpy] + [t.detach().numpy().copy() for t in extra]
+        tensors = [*self._tensors, *(t.detach() for t in extra)]
         by_dtype: dict[torch.dtype, list[int]] = {}
         for i, t in enumerate(tensors):
             by_dtype.setdefault(t.dtype, []).append(i)
+        out: list[np.ndarray | None] = [None] * len(tensors)
         for indices in by_dtype.values():
-            self._groups.append(([tensors[i].detach().view(-1) for i in indices],
-                                 [(i, tensors[i].numel(), tuple(tensors[i].shape)) for i in indices]))
-
-    def copy(self) -> list[np.ndarray]:
-        out: list[np.ndarray | None] = [None] * self._n
-        for views, places in self._groups:
-            flat = torch.cat(views).cpu().numpy()
+            flat = torch.cat([tensors[i].reshape(-1) for i in indices]).cpu().numpy()
             at = 0
-            for i, n, shape in places:
-                out[i] = flat[at:at + n].reshape(shape)
-                at += n
+            for i in indices:
+                out[i] = flat[at:at + tensors[i].numel()].reshape(tensors[i].shape)
+                at += tensors[i].numel()
         return out  # type: ignore[return-value]
-
-
-def _copy_grads(grads: list[torch.Tensor]) -> list[np.ndarray]:
-    """The gradients (new tensors at every backward, so no views to keep), in one concatenation."""
-    if not grads:
-        return []
-    if any(g.dtype != grads[0].dtype for g in grads):
-        return _Flat(grads).copy()
-    flat = torch.cat([g.detach().view(-1) for g in grads]).cpu().numpy()
-    out, at = [], 0
-    for g in grads:
-        n = g.numel()
-        out.append(flat[at:at + n].reshape(g.shape))
-        at += n
-    return out
 
 
 def _off_stride(frame: Frame) -> Frame:
