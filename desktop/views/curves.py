@@ -134,7 +134,7 @@ class CurvesView(QWidget):
         self.hover_lines, self.hover_marks, self.hover_label = self.hover.lines, self.hover.marks, self.hover.label
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         # The timeline's (issue 16): the epoch on show, over the run's curves and its branches.
-        self.cursor = EpochCursor((self.loss_plot, self.acc_plot, self.memory_plot), curve_plots)
+        self.cursor = EpochCursor((self.loss_plot, self.acc_plot, self.memory_plot), curve_plots, self.branches)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -298,6 +298,7 @@ class CurvesView(QWidget):
         """Draw branch `key` solid and in front, its legend entry bold; None: no branch is current."""
         self.branches.set_current(key)
         self._show_legend()
+        self.cursor.place_dots(self._hist)    # on that branch's curves now
 
     def current_branch(self) -> str | None:
         return self.branches.current
@@ -316,6 +317,7 @@ class CurvesView(QWidget):
 
     def _branches_changed(self) -> None:
         self._show_legend()
+        self.cursor.place_dots(self._hist)
         if self._follow:
             self._fit_loss_range()
             self._follow_data()
@@ -359,8 +361,10 @@ class CurvesView(QWidget):
         self.loss_plot.setLabel("left", label, color=LABEL)
 
     def _draw_pending(self) -> None:
-        if self.branches.draw_pending() and not self._pending and self._follow:
-            self._follow_data()
+        if self.branches.draw_pending():
+            self.cursor.place_dots(self._hist)    # the current branch's new epochs
+            if not self._pending and self._follow:
+                self._follow_data()
         if self._pending:
             self._redraw(self._pending)
             self._pending = 0

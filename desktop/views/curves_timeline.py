@@ -20,16 +20,25 @@ CURSOR_RGBA = (60, 60, 60, 210)
 CURVE_NAMES = ("train_loss", "val_loss", "train_acc", "val_acc")
 DOT_PX = 7                    # the cursor's dot on each curve
 TRAIN_TINT = 0.45             # a branch's training curves: its colour this much toward white (validation: full)
+RUN_COLORS = {name: BLUE if name.startswith("train") else INK for name in CURVE_NAMES}   # the run's own curves
+
+
+def curve_colors(color: tuple[int, int, int]) -> dict[str, tuple[int, int, int]]:
+    """A branch's colour for each of its curves: training lighter, validation full (as the run's blue and ink)."""
+    light = tuple(round(c + TRAIN_TINT * (w - c)) for c, w in zip(color, WHITE))
+    return {name: light if name.startswith("train") else color for name in CURVE_NAMES}
 
 
 class EpochCursor:
-    """A vertical line at one epoch through every plot, and a dot on each of the run's curves there.
+    """A vertical line at one epoch through every plot, and a dot on each curve there: the current branch's
+    after the epoch it starts from (the status bar shows that branch's figures then), else the run's.
 
     Moving it sets a handful of item positions, no curve data: cheap enough for a slider dragged at
     20+ epochs a second. The dots are plain QGraphicsEllipseItems (a pyqtgraph PlotDataItem's setData
     cost ~1 ms each, most of a move), placed in the plot's data coordinates (log10 on a log axis)."""
 
-    def __init__(self, plots: tuple[pg.PlotItem, ...], curve_plots: dict[str, pg.PlotItem]):
+    def __init__(self, plots: tuple[pg.PlotItem, ...], curve_plots: dict[str, pg.PlotItem],
+                 branches: BranchOverlays | None = None):
         pen = pg.mkPen(CURSOR_RGBA, width=2)
         self.lines = [pg.InfiniteLine(angle=90, movable=False, pen=pen) for _ in plots]
         for plot, line in zip(plots, self.lines):
@@ -43,12 +52,14 @@ class EpochCursor:
             dot = QGraphicsEllipseItem(-r, -r, DOT_PX, DOT_PX)
             dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)   # round at any zoom
             dot.setPen(pg.mkPen(WHITE, width=1.5))
-            dot.setBrush(pg.mkBrush(BLUE if name.startswith("train") else INK))
+            dot.setBrush(pg.mkBrush(RUN_COLORS[name]))
             dot.setZValue(51)
             plot.addItem(dot, ignoreBounds=True)
             dot.hide()
             self.dots[name] = dot
         self.epoch: int | None = None
+        self._branches = branches
+        self._colors: dict[str, tuple[int, int, int]] = dict(RUN_COLORS)   # the dots' colours now
 
     def set(self, epoch: int | None, hist: History) -> None:
         """Show the cursor at `epoch` (None hides it), the dots at that epoch's values in `hist`."""
@@ -63,14 +74,25 @@ class EpochCursor:
         self.place_dots(hist)
 
     def place_dots(self, hist: History) -> None:
-        """The dots follow the run's values at the cursor (called again when epochs arrive)."""
+        """The dots follow the values at the cursor (called again when epochs arrive, a branch is drawn or
+        another becomes current): the current branch's records where it has the epoch (a branch's history
+        holds its parent's epochs too), else the run's `hist`."""
         if self.epoch is None:
             return
-        epochs = hist.view("epoch")
+        branch = self._branches.branches.get(self._branches.current) if self._branches else None
+        own = branch is not None and self.epoch > branch.from_epoch   # its own epoch: none yet, no dot
+        if own or (branch is not None and self.epoch in branch.records["epoch"]):
+            epochs, column = branch.records["epoch"], branch.records.__getitem__
+        else:
+            epochs, column = hist.view("epoch"), hist.view
         i = int(np.searchsorted(epochs, self.epoch))
-        found = i < hist.n and epochs[i] == self.epoch
+        found = i < len(epochs) and epochs[i] == self.epoch
+        colors = curve_colors(branch.color) if own else RUN_COLORS   # its own colours on its own curves
         for name, dot in self.dots.items():
-            value = float(hist.view(name)[i]) if found else math.nan
+            if colors[name] != self._colors[name]:
+                self._colors[name] = colors[name]
+                dot.setBrush(pg.mkBrush(colors[name]))
+            value = float(column(name)[i]) if found else math.nan
             if self._plots[name].getAxis("left").logMode:
                 value = math.log10(value) if value > 0 else math.nan
             if math.isfinite(value):
@@ -89,6 +111,7 @@ class Branch:
     color: tuple[int, int, int]
     items: dict[str, pg.PlotDataItem]
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    records: dict[str, np.ndarray] = field(default_factory=dict)   # all its records, its parent's first ones too
     pending: list[dict[str, Any]] | None = None     # a newer history, drawn at the view's next redraw
 
 
@@ -172,6 +195,7 @@ class BranchOverlays:
     # -- drawing ------------------------------------------------------------------------
     def _draw(self, branch: Branch, history: list[dict[str, Any]]) -> None:
         cols = columns_from_records(history)
+        branch.records = cols
         keep = cols["epoch"] >= branch.from_epoch   # records before the branch point are its parent's
         branch.columns = {name: values[keep] for name, values in cols.items()}
         for name, item in branch.items.items():
@@ -180,10 +204,10 @@ class BranchOverlays:
 
     def _style(self, branch: Branch) -> None:
         current = branch.key == self.current
-        light = tuple(round(c + TRAIN_TINT * (w - c)) for c, w in zip(branch.color, WHITE))
+        colors = curve_colors(branch.color)
         for name, item in branch.items.items():
             # Training lighter than validation, as the run's blue and ink; dashed, the branch on show solid, in front.
-            color = light if name.startswith("train") else branch.color
+            color = colors[name]
             style = Qt.PenStyle.SolidLine if current else Qt.PenStyle.DashLine
             item.setPen(pg.mkPen(color, width=2 if current else 1.5, style=style))
             item.setZValue(8 if current else 6)
@@ -233,4 +257,5 @@ class FittingLegend(QLabel):
             self.setText(text)
 
 
-__all__ = ["BRANCH_COLORS", "Branch", "BranchOverlays", "CURSOR_RGBA", "EpochCursor", "FittingLegend"]
+__all__ = ["BRANCH_COLORS", "Branch", "BranchOverlays", "CURSOR_RGBA", "EpochCursor", "FittingLegend", "RUN_COLORS",
+           "curve_colors"]

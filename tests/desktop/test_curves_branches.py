@@ -15,6 +15,7 @@ from PySide6.QtGui import QTextDocument
 
 from desktop.views.colors import BRANCH_COLORS
 from desktop.views.curves import CurvesView
+from desktop.views.curves_timeline import RUN_COLORS
 from trainer.config import Experiment
 from trainer.events import EpochEnd, Finished, NewBest, Started
 from trainer.loop import train
@@ -205,3 +206,50 @@ def test_the_run_curves_and_the_reset_leave_the_branches_to_their_owner(qtbot, r
     assert view.branch_keys() == ["a"] and view.cursor_epoch() == 12
     assert len(view.data()["epoch"]) == 0
     assert len(_drawn(view.branches.branches["a"].items["train_acc"])[0]) == EPOCHS - 10
+
+
+def test_the_cursor_dots_sit_on_the_current_branch_after_its_epoch(qtbot, runs):
+    """With a branch current, the dots follow its curves after the epoch it starts from (the status bar shows
+    its figures there), in its colours; up to that epoch, and with the run current, they sit on the run's."""
+    view = _view(qtbot, runs["run"])
+    run = view.data()
+    # As a branch's history is: its parent's records up to the branch point, then its own.
+    fast = runs["run"].history[:21] + runs["fast"].history[21:]
+    view.add_branch("fast", fast, 20, "lr 0.05 from epoch 20")
+    view.add_branch("other", runs["run"].history[:31] + runs["slow"].history[31:], 30, "another branch")
+
+    def on(values, epoch: int, colors) -> None:
+        for name, dot in view.cursor.dots.items():
+            plot = view.loss_plot if name.endswith("loss") else view.acc_plot
+            at = plot.vb.mapViewToScene(QPointF(epoch, values(name)))
+            assert dot.isVisible() and _near(dot.sceneBoundingRect().center(), at), (name, epoch)
+            assert dot.brush().color().getRgb()[:3] == colors[name], name
+
+    def drawn_in(key: str) -> dict:   # the colour each of the branch's curves is drawn in
+        return {name: item.opts["pen"].color().getRgb()[:3] for name, item in view.branches.branches[key].items.items()}
+
+    run_colors = {name: curve.opts["pen"].color().getRgb()[:3] for name, curve in view.curves.items()}
+    assert run_colors == RUN_COLORS
+    view.set_cursor(42)
+    on(lambda name: run[name][42], 42, run_colors)                  # the run is current
+    assert fast[42]["val_loss"] != run["val_loss"][42]
+    view.set_current_branch("fast")                                   # the dots move to the branch, its colours
+    tint = drawn_in("fast")
+    on(lambda name: fast[42][name], 42, tint)
+    view.set_cursor(55)
+    on(lambda name: fast[55][name], 55, tint)
+    view.set_cursor(12)                                               # before the branch point: the run's
+    on(lambda name: run[name][12], 12, run_colors)
+    view.set_cursor(42)
+    view.set_current_branch(None)
+    on(lambda name: run[name][42], 42, run_colors)
+
+    # A branch still training: where it has no epoch yet, no dot (not the run's value in its colours).
+    view.add_branch("live", fast[:30], 20, "training")
+    view.set_current_branch("live")
+    assert not any(dot.isVisible() for dot in view.cursor.dots.values())
+    view.update_branch("live", fast[:50])
+    qtbot.waitUntil(lambda: view.cursor.dots["val_loss"].isVisible(), timeout=5000)   # drawn: the dots follow
+    on(lambda name: fast[42][name], 42, drawn_in("live"))
+    view.remove_branch("live")                                        # gone: back on the run's
+    on(lambda name: run[name][42], 42, run_colors)
