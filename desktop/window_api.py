@@ -149,6 +149,8 @@ class TimeTravelHost(Protocol):
     pictures: Any                          # views.model_pictures.ModelPictures: let_redraw()
     status: Any                            # status.RunStatus: show_past(), set(), running()
     training_menu: QMenu
+    file_menu: QMenu                       # File > Export animation…, in the group above Quit
+    quit_action: QAction
 
     def statusBar(self) -> QStatusBar: ...  # noqa: N802
     def takeCentralWidget(self) -> QWidget: ...  # noqa: N802

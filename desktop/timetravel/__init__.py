@@ -2,7 +2,8 @@
 recorded epoch, and branching from it.
 
 `install(window)` puts the bar under the workspace tabs (shown on the Playground and MNIST tabs, where
-the training views are), adds Training > Branch from here (Ctrl+B) and returns the TimeTravel controller.
+the training views are), adds Training > Branch from here (Ctrl+B) and File > Export animation… (the
+boundary over the recorded epochs as a GIF: animation.py) and returns the TimeTravel controller.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from ..actions import make_action
 from ..views.timeline_bar import TimelineBar
 from ..window_api import TimeTravelHost
+from .animation import AnimationExport
 from .controller import LIVE, TimeTravel
 
 BRANCH_SHORTCUT = "Ctrl+B"
@@ -37,6 +39,7 @@ def install(window: TimeTravelHost) -> TimeTravel:
     controller.action.setEnabled(False)
     window.training_menu.addSeparator()
     window.training_menu.addAction(controller.action)
+    controller.animation = AnimationExport(window, controller)   # File > Export animation…
 
     def follow_tab() -> None:
         bar.setVisible(window.tabs.currentWidget() in (window.playground, window.mnist))

@@ -174,7 +174,7 @@ class TimeTravel(QObject):
             frame = tree.frame(key, epoch)
         except KeyError:
             frame = tree.nearest(key, epoch)
-        exp = self._owner(key, frame.epoch).experiment
+        exp = self.owner(key, frame.epoch).experiment
         snap, model = self.pictures.snapshot(exp, frame)
         self._shown = (key, frame.epoch)
         w = self.window
@@ -188,7 +188,7 @@ class TimeTravel(QObject):
         self._rest.start()
         self.epochShown.emit(*self._shown)
 
-    def _owner(self, key: str, epoch: int) -> Branch:
+    def owner(self, key: str, epoch: int) -> Branch:
         """The branch that trained `epoch` as `key` sees it (a branch's first epochs are its parent's)."""
         branch = self.tree[key]
         while branch.parent is not None and epoch <= branch.from_epoch:
@@ -206,7 +206,7 @@ class TimeTravel(QObject):
         frame = self.frame_shown()
         if frame is None or self.window.session.is_running():
             return
-        exp = self._owner(self._shown[0], frame.epoch).experiment
+        exp = self.owner(self._shown[0], frame.epoch).experiment
         norm = next((tuple(f.extra["norm"]) for f in self._finished.values() if "norm" in f.extra), None)
         if exp.data.name != "mnist" or norm is None:
             return

@@ -56,7 +56,9 @@ def test_the_window_offers_what_its_parts_are_typed_to_use(window):
     for protocol in (LessonHost, WorkspaceHost, FileHost, TimeTravelHost, TimelineViewsHost):
         assert isinstance(window, protocol), protocol.__name__
     file_items = [a.text() for a in window.file_menu.actions()]
-    assert file_items.index("Export as &PyTorch script…") == file_items.index(window.quit_action.text()) - 2
+    quit_at = file_items.index(window.quit_action.text())   # the exports' group ends above Quit's separator
+    assert file_items.index("Export as &PyTorch script…") == quit_at - 3
+    assert file_items.index("Export &animation…") == quit_at - 2
     view_items = window.view_menu.actions()
     assert view_items[-1] is window.reset_layout_action and view_items[-2].isSeparator()
     assert [a.text() for a in view_items[3:5]] == ["Lesson", "Code"]     # after the window's three docks
