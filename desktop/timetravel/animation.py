@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from trainer.timeline.runs import MAIN, RunTree
 from .. import dialogs, settings
 from ..status import short_number
 from ..views.boundary import BoundaryView
-from ..views.colors import BLUE, INK
+from ..views.colors import BLUE, INK, WHITE, class_color
 from .pictures import FramePictures
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ MIN_FRAME_MS, MAX_FRAME_MS = 40, 1000
 PLOT_SIZE = (600, 540)    # the boundary plot in each frame, pixels (the caption goes above it)
 CAPTION_PX = 64
 PALETTE_FRAMES = 9         # frames the shared GIF palette is made from
-WHITE_INDEX = 255          # the palette's last entry: white as it is (shared_palette)
+EXACT_COLORS = 48          # the commonest colours of those frames, kept exact in it (SharedPalette)
 GIF_FILTER = "Animated GIF (*.gif)"
 
 
@@ -116,6 +116,10 @@ class FrameRenderer:
         self._last_epoch = 0
         self._first_epoch = 0
         self._title = ""
+
+    def colors(self) -> list[tuple[int, int, int]]:
+        """The colours the frames must show exactly: the page's white, the text's ink, each class's."""
+        return [WHITE, INK, *(class_color(c) for c in range(self.view.class_box.count()))]
 
     def set_run(self, shots: list[Shot], title: str) -> None:
         """The epochs the frames run over (for the progress line) and the title above each frame."""
@@ -209,20 +213,55 @@ def to_pil(image: QImage) -> Any:
                             rgb.bytesPerLine(), 1).copy()
 
 
-def shared_palette(images: list[Any]) -> Any:
-    """One 256-colour palette for every frame, from a few of them side by side: the same colour table for
-    the whole file, so the points, axes and text never change colour from frame to frame."""
-    from PIL import Image
-    w, h = images[0].size
-    strip = Image.new("RGB", (w * len(images), h))
-    for i, im in enumerate(images):
-        strip.paste(im, (i * w, 0))
-    palette = strip.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    # Median cut averages white with the near-white of an unsure boundary: the page's own white is added
-    # as it is, else every margin and the plot's background would come out a dithered off-white.
-    colors = (palette.getpalette() or [])[:255 * 3]
-    palette.putpalette(colors + [0] * (255 * 3 - len(colors)) + [255, 255, 255])   # at WHITE_INDEX
-    return palette
+def rgb_keys(pixels: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB as one uint32 per pixel (r, g, b in its low three bytes)."""
+    p = pixels.astype(np.uint32)
+    return (p[..., 0] << 16) | (p[..., 1] << 8) | p[..., 2]
+
+
+class SharedPalette:
+    """One 256-colour GIF palette for every frame, made from a few frames side by side, so nothing changes
+    colour from frame to frame and the file needs one colour table.
+
+    EXACT_COLORS colours are kept as they are: those asked for (the white page, the text's ink, the data
+    points' class colours) and the commonest exact colours of those frames (the axes, the boundary where
+    the model is sure); median cut shares the rest among the fades. Pillow picks the colour of each 4x4x4 cell of RGB by the cell's lowest corner, so a
+    pixel of a kept colour may come out as a neighbour of it (an orange point a grey speckle on an orange
+    plain): those pixels are set back to their own colour after the dithering."""
+
+    def __init__(self, images: list[Any], keep: Sequence[tuple[int, int, int]] = ()):
+        """`keep`: colours kept exact whatever their share (the classes' colours: four XOR points are a
+        few hundred pixels, fewer than any plain of the boundary)."""
+        from PIL import Image
+        w, h = images[0].size
+        strip = Image.new("RGB", (w * len(images), h))
+        for i, im in enumerate(images):
+            strip.paste(im, (i * w, 0))
+        keys, counts = np.unique(rgb_keys(np.asarray(strip)), return_counts=True)
+        kept = np.unique(rgb_keys(np.array(keep, dtype=np.uint8).reshape(-1, 3)))
+        common = [k for k in keys[np.argsort(counts, kind="stable")[::-1]] if k not in kept]
+        exact = np.sort(np.concatenate([kept, common[:max(EXACT_COLORS - len(kept), 0)]]).astype(np.uint32))
+        rest = strip.quantize(colors=256 - len(exact), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        shared = (rest.getpalette() or [])[:3 * (256 - len(exact))]
+        shared += [0] * (3 * (256 - len(exact)) - len(shared))
+        self.exact_keys = exact                                            # ascending, for searchsorted
+        self.exact_index = np.arange(256 - len(exact), 256, dtype=np.uint8)  # where each sits in the palette
+        rgb = np.stack([(exact >> 16) & 255, (exact >> 8) & 255, exact & 255], axis=1).astype(np.uint8)
+        self.image = rest
+        self.image.putpalette(shared + rgb.ravel().tolist())
+
+    def apply(self, rgb: Any) -> Any:
+        """A frame (PIL RGB) in this palette: dithered, the kept colours exact."""
+        from PIL import Image
+        # Dithered: 256 colours cannot hold the boundary's smooth fades, and undithered they fall into bands.
+        frame = rgb.quantize(palette=self.image, dither=Image.Dither.FLOYDSTEINBERG)
+        index = np.array(frame)
+        keys = rgb_keys(np.asarray(rgb))
+        at = np.minimum(np.searchsorted(self.exact_keys, keys), len(self.exact_keys) - 1)
+        kept = self.exact_keys[at] == keys
+        index[kept] = self.exact_index[at[kept]]
+        frame.frombytes(index.tobytes())
+        return frame
 
 
 class Cancelled(Exception):
@@ -233,7 +272,6 @@ def render_frames(renderer: FrameRenderer, shots: list[Shot],
                   progress: Callable[[int], bool] = lambda _drawn: True) -> list[Any]:
     """Every shot as a PIL palette image, all with one palette (made from PALETTE_FRAMES of them spread over
     the run, drawn first). `progress(frames drawn so far)` after each; False from it cancels (Cancelled)."""
-    from PIL import Image
     drawn: dict[int, Any] = {}
 
     def draw(i: int) -> Any:
@@ -242,19 +280,12 @@ def render_frames(renderer: FrameRenderer, shots: list[Shot],
             raise Cancelled
         return drawn[i]
     samples = sorted({round(i) for i in np.linspace(0, len(shots) - 1, min(PALETTE_FRAMES, len(shots)))})
-    palette = shared_palette([draw(i) for i in samples])
+    palette = SharedPalette([draw(i) for i in samples], keep=renderer.colors())
     frames = []
     for i in range(len(shots)):
         rgb = drawn[i] if i in drawn else draw(i)
         drawn[i] = None   # the RGB copy is no longer needed: the palette image is kept
-        # Dithered: 256 colours cannot hold the boundary's smooth fades, and undithered they fall into bands.
-        frame = rgb.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
-        # Pillow picks a colour for each 4x4x4 cell of RGB by the cell's lowest corner, which is nearer an
-        # off-white of the boundary than white itself: the page's white pixels are set back to white.
-        index = np.array(frame)
-        index[(np.asarray(rgb) == 255).all(axis=2)] = WHITE_INDEX
-        frame.frombytes(index.tobytes())
-        frames.append(frame)
+        frames.append(palette.apply(rgb))
     return frames
 
 
@@ -379,5 +410,6 @@ def group_end(menu: Any, next_group: QAction) -> QAction | None:
 
 
 __all__ = ["ANIMATION_MS", "AnimationExport", "Cancelled", "FrameRenderer", "HOLD_MS", "MAX_FRAMES", "Shot",
-           "figures", "frame_durations", "plan", "render_frames", "sample_epochs", "to_pil", "unavailable",
+           "SharedPalette", "figures", "frame_durations", "plan", "render_frames", "sample_epochs", "to_pil",
+           "unavailable",
            "unwritable", "write_gif"]
