@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QProgressDialog
 
 from desktop.timetravel.animation import (CAPTION_PX, HOLD_MS, MAX_FRAMES, FrameRenderer,
                                           frame_durations, plan, sample_epochs, to_pil)
+from desktop.views.colors import class_color
 from trainer.presets import load_preset
 from trainer.timeline.runs import MAIN
 
@@ -109,6 +110,9 @@ def test_the_gif_shows_the_boundary_of_each_recorded_epoch_as_the_window_does(wi
     near, far = np.abs(in_gif - first_seen).mean(), np.abs(in_gif - last_seen).mean()
     assert near < 2.5 and far > 4 * near, (near, far)
     assert np.abs(frames[-1][CAPTION_PX:] - last_seen).mean() < 2.5
+    for cls in range(3):   # the data points keep their colours exactly (256 colours hold the fades only roughly)
+        fill = (first_seen == class_color(cls)).all(axis=2)
+        assert fill.sum() > 1000 and (in_gif[fill] == class_color(cls)).all(), cls
     # ...and, before the palette, pixel for pixel the view's own drawing of that epoch.
     shots = plan(tt.tree, MAIN, tt.owner)
     assert [s.epoch for s in shots] == list(range(EPOCHS))
