@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="change one setting a branch may change (listed below), e.g. optim.lr=0.001 or "
                         "model.layers[2].p=0.5 (repeatable)")
+    p.add_argument("--from", dest="line", metavar="BRANCH",
+                   help="the line to branch: 'main' (the run itself) or a branch's key (b1, b2, ...; listed when "
+                        "it is not found); default: the one current when DIR was saved (the branch made last by "
+                        "this command, the one shown in the window)")
     p.add_argument("--data-root", help="folder holding MNIST/raw, if not where the run found it")
     p.add_argument("--out", required=True, metavar="DIR2", help="the folder to save the branch in")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -200,7 +204,11 @@ def cmd_branch(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.run_dir}: no timeline in {ck.path.name} (saved without one, or before timelines "
                          f"existed): train it again with `python -m trainer run ... --out DIR`")
     tree = ck.tree
-    parent = tree[tree.current]
+    line = args.line or tree.current
+    if line not in tree.branches:
+        raise UsageError(f"--from {line}: no such line in {ck.path.name}; it has "
+                         + ", ".join(f"{key} ({b.label})" for key, b in tree.branches.items()))
+    parent = tree[line]
     recorded = tree.epochs(parent.key)
     if args.epoch not in recorded:
         where = "out of range" if not recorded or not recorded[0] <= args.epoch <= recorded[-1] else "not recorded"
@@ -215,6 +223,11 @@ def cmd_branch(args: argparse.Namespace) -> int:
     problem = branch_problem(resume.experiment, child)
     if problem is not None:
         raise problem
+    if args.epoch + 1 >= child.train.epochs:
+        raise UsageError(f"--epoch {args.epoch}: nothing left to train: the run's train.epochs is "
+                         f"{child.train.epochs} (epochs 0-{child.train.epochs - 1}); raise it with "
+                         f"--set train.epochs=N")
+    print(f"branching {parent.key} ({parent.label}) at epoch {args.epoch}", file=sys.stderr)
     branch = tree.add_branch(parent.key, args.epoch, child)
     finished = _train(child, quiet=args.quiet, tree=tree, resume=resume)
     from .checkpoint import save

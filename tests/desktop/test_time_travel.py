@@ -149,7 +149,7 @@ def test_branches_no_change_repeats_the_parent_another_lr_is_drawn_over_it_liste
         qtbot.mouseClick(bar.branch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.session.is_running(), timeout=TIMEOUT)
     other = tt.tree["b2"]
-    assert other.experiment.optim.lr == exp.optim.lr / 10 and other.label.startswith("lr 0.01 -> 0.001")
+    assert other.experiment.optim.lr == exp.optim.lr / 10 and other.label.startswith("learning rate 0.01 -> 0.001")
     assert window.curves.branch_keys() == ["b1", "b2"] and window.curves.current_branch() == "b2"
     # The branch's curves redraw at the curves' pace: its last epochs come with the next redraw.
     qtbot.waitUntil(lambda: len(window.curves.branch_data("b2")["epoch"]) == EPOCHS - 10, timeout=5_000)
@@ -183,7 +183,7 @@ def test_a_branch_that_must_keep_a_setting_says_which_and_starts_nothing(window,
     assert not tt.branch()
     assert not window.session.is_running() and list(tt.tree.branches) == [MAIN]
     title, text = window.dialogs_shown[-1]
-    assert text.startswith("train.seed: a branch keeps") and "start a new run" in text
+    assert text.startswith("train.seed: a branch keeps the seed") and "press Train for a new run" in text
 
     # Other layers are another model: the run (and its timeline) is cleared, so there is nothing to branch from.
     window.optimizer_panel.apply(exp.optim, exp.train)

@@ -46,7 +46,7 @@ def test_a_branch_without_changes_prints_the_parents_line_and_saves_the_tree(run
     ck = load(tmp_path / "copy")
     assert list(ck.tree.branches) == [MAIN, "b1"] and ck.tree.current == "b1"
     b1 = ck.tree["b1"]
-    assert (b1.parent, b1.from_epoch, b1.label) == (MAIN, 15, "no change from epoch 16")
+    assert (b1.parent, b1.from_epoch, b1.label) == (MAIN, 15, "no change from epoch 15")
     assert b1.timeline.epochs == list(range(16, EPOCHS)) and ck.tree.epochs("b1") == list(range(EPOCHS))
     assert _figures(ck.history) == _figures(load(parent).history)     # every epoch's losses (not its clock)
 
@@ -77,12 +77,15 @@ def _error(argv: list[str], capsys) -> str:
     (["--epoch", str(EPOCHS)], f"--epoch {EPOCHS}: out of range; recorded epochs: 0-{EPOCHS - 1}"),
     (["--epoch", "-1"], "--epoch -1: out of range; recorded epochs: 0-"),
     (["--epoch", "3", "--set", "model.layers[0].units=50"],
-     "model.layers[0].units: a branch keeps the model's shapes and its data (100 -> 50)"),
-    (["--epoch", "3", "--set", "data.noise=0.1"], "data.noise: a branch keeps the model's shapes"),
+     "model.layers[0].units: a branch keeps the network's layers and shapes, so this cannot change (100 -> 50)"),
+    (["--epoch", "3", "--set", "data.noise=0.1"], "data.noise: a branch keeps the data it trained on"),
     (["--epoch", "3", "--set", "optim.lr=-1"], "optim.lr: must be > 0"),
     (["--epoch", "3", "--set", "optim.lr=fast"], "optim.lr: must be a number"),
     (["--epoch", "3", "--set", "optim.speed=2"], "optim.speed: no such setting"),
     (["--epoch", "3", "--set", "model.layers[9].p=0.5"], "model.layers[9].p: no such setting"),
+    (["--epoch", "30", "--set", "train.epochs=20"], "--epoch 30: nothing left to train"),
+    (["--epoch", str(EPOCHS - 1)], f"--epoch {EPOCHS - 1}: nothing left to train"),
+    (["--epoch", "3", "--from", "b7"], "--from b7: no such line in model.pt; it has main (the run)"),
 ])
 def test_bad_branch_input_exits_2_in_one_line(parent, tmp_path, capsys, argv, says):
     out = tmp_path / "never"
@@ -146,3 +149,14 @@ def test_branch_help_says_how_epochs_are_counted(run_cli):
     assert proc.returncode == 0
     text = " ".join(proc.stdout.split())
     assert "counted from 0 as `run`'s JSON (best_epoch)" in text and "model.layers[*].p" in text
+
+
+def test_from_picks_the_line_a_branch_starts_from(parent, tmp_path, capsys):
+    assert main(["branch", str(parent), "--epoch", "10", "--set", "optim.lr=0.001", "--quiet",
+                 "--out", str(tmp_path / "one")]) == 0
+    assert "branching main (the run) at epoch 10" in capsys.readouterr().err
+    # DIR's current line is now b1; --from main branches the run itself instead.
+    assert main(["branch", str(tmp_path / "one"), "--epoch", "20", "--from", "main", "--quiet",
+                 "--out", str(tmp_path / "two")]) == 0
+    tree = load(tmp_path / "two").tree
+    assert (tree.current, tree[tree.current].parent, tree[tree.current].from_epoch) == ("b2", MAIN, 20)

@@ -14,24 +14,40 @@ from ..config import ConfigError, Experiment
 from .frame import Resume
 from .tensors import to_torch
 
-# Settings a branch may change (dotted paths as the JSON and --set name them; [*] is any layer).
-BRANCHABLE = (
-    "name", "description",
-    "optim.name", "optim.lr", "optim.momentum", "optim.weight_decay", "optim.lr_decay",
-    "train.epochs", "train.batch_size", "train.patience", "train.restore_best", "train.device",
-    "train.mistake",
-    "model.layers[*].p",          # a dropout layer's rate
-    "data.extra_points",          # points added on the plane
-)
+# Settings a branch may change (dotted paths as the JSON and --set name them; [*] is any layer), with the
+# words the window's docks use for them (a branch's label in the list and the messages say those).
+BRANCHABLE = {
+    "name": "name", "description": "description",
+    "optim.name": "optimizer", "optim.lr": "learning rate", "optim.momentum": "momentum",
+    "optim.weight_decay": "weight decay", "optim.lr_decay": "LR decay", "train.epochs": "epochs",
+    "train.batch_size": "batch", "train.patience": "early stop", "train.restore_best": "restore best",
+    "train.device": "device", "train.mistake": "mistake",
+    "model.layers[*].p": "dropout",          # a dropout layer's rate
+    "data.extra_points": "added points",     # points added on the plane
+}
+# Why a branch keeps the other settings, by the first part of their path (the longest match wins).
+KEPT = {
+    "data": "the data it trained on",
+    "model": "the network's layers and shapes",
+    "model.init": "the starting weights",
+    "train.seed": "the seed (it chose the starting weights and the data's order)",
+}
 _ANY_LAYER = re.compile(r"\[\d+\]")
+
+
+def setting_name(path: str) -> str:
+    """The docks' word for a setting a branch may change (the path itself for any other)."""
+    return BRANCHABLE.get(_ANY_LAYER.sub("[*]", path), path)
 
 
 def branch_problem(parent: Experiment, child: Experiment) -> ConfigError | None:
     """The first setting `child` changes that a branch must keep, as a ConfigError naming it; None if none."""
     for path, before, after in differences(parent.to_dict(), child.to_dict(), ""):
         if _ANY_LAYER.sub("[*]", path) not in BRANCHABLE:
-            return ConfigError(path, f"a branch keeps the model's shapes and its data ({_short(before)} -> "
-                                     f"{_short(after)}); start a new run to change it")
+            kept = next((KEPT[p] for p in sorted(KEPT, key=len, reverse=True)
+                         if path == p or path.startswith(p + ".")), "the model and its data")
+            return ConfigError(path, f"a branch keeps {kept}, so this cannot change ({_short(before)} -> "
+                                     f"{_short(after)}); put it back, or press Train for a new run")
     return None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Experiment
-from .branching import BRANCHABLE, differences
+from .branching import BRANCHABLE, differences, setting_name
 from .frame import Frame, Resume
 from .timeline import DEFAULT_BUDGET, Timeline
 
@@ -112,10 +112,9 @@ class RunTree:
 
 
 def branch_label(parent: Experiment, child: Experiment, from_epoch: int) -> str:
-    """e.g. 'lr 0.01 -> 0.001 from epoch 40' (epochs counted from 0, as the curves, the timeline bar and
-    `python -m trainer branch --epoch` count them)."""
-    changes = [f"{path.split('.', 1)[-1] if path.startswith(('optim.', 'train.')) else path} "
-               f"{_value(before)} -> {_value(after)}"
+    """e.g. 'learning rate 0.01 -> 0.001 from epoch 40' (the docks' words; epochs counted from 0, as the
+    curves, the timeline bar and `python -m trainer branch --epoch` count them)."""
+    changes = [f"{setting_name(path)} {_value(before)} -> {_value(after)}"
                for path, before, after in differences(parent.to_dict(), child.to_dict(), "")
                if path not in ("name", "description")]
     what = ", ".join(changes[:2]) + (f" (+{len(changes) - 2})" if len(changes) > 2 else "") or "no change"
