@@ -27,7 +27,7 @@ from .training import process
 from .training.client import _THREADS   # the threads the tests wait for, and the window's shutdown
 from .training.landscape_job import LandscapeJob
 from .views.colors import BRANCH_COLORS, INK
-from .views.landscape import NOTHING, READY, LandscapeView, PlanePath
+from .views.landscape import NOTHING, READY, LandscapeView, PlanePath, path_notes
 from .views.weights_over_time import NOTHING as NO_WEIGHTS
 from .views.weights_over_time import WeightsOverTimeView
 from .window_api import TimelineViewsHost
@@ -175,6 +175,7 @@ class LandscapePane(QObject):
         self._for: tuple[str, list[int]] | None = None   # the branch and epochs it was computed from
         self._asked: tuple[Any, str, list[int], int] | None = None   # the job running: tree, key, epochs, centre
         self._landscape = None
+        self._said = ""                         # what was computed, with the notes on reading it
         self._throttle = Throttle(WINDOW.timeline_views_every_s, self._on_tree, self)   # Compute, branch paths
         travel = host.time_travel
         travel.treeChanged.connect(self._on_tree)
@@ -234,10 +235,13 @@ class LandscapePane(QObject):
                          _array(epochs))
         self.view.show_landscape(landscape, path, centre)
         rows = f"{landscape.rows:,}" + (f" of {landscape.rows_total:,}" if landscape.rows < landscape.rows_total else "")
-        note = f"; {landscape.note}" if landscape.note else ""
-        self.view.show_status(f"Training loss on {rows} rows around epoch {centre}'s weights (loss "
-                              f"{landscape.centre_loss:.3g}); the path: {len(epochs)} recorded epochs{note}.")
+        recorded = {int(r["epoch"]): float(r["train_loss"]) for r in tree[key].history
+                    if isinstance(r.get("train_loss"), (int, float))}
+        notes = "".join(f"; {n}" for n in filter(None, [landscape.note, *path_notes(landscape, epochs, recorded)]))
+        self._said = (f"Training loss on {rows} rows around the weights of {tree[key].label}'s epoch {centre} "
+                      f"(loss {landscape.centre_loss:.3g}); its path: {len(epochs)} recorded epochs{notes}.")
         self._update_paths()
+        self._say(computed=True)
         self.view.set_epoch(*self._ring_at(*self.host.time_travel.shown()))
 
     def _on_ended(self, cancelled: bool) -> None:
@@ -261,12 +265,14 @@ class LandscapePane(QObject):
             return
         if self._landscape is not None:
             self._tree = self._for = self._landscape = None
+            self._said = ""
             self.view.show_status(" ")
         self.view.show_message(READY if recorded else NOTHING)
 
     def _on_epoch(self, key: str, epoch: int) -> None:
         if self._landscape is not None:
             self.view.set_epoch(*self._ring_at(key, epoch))
+            self._say()                         # another branch on show: the header says whose plane this is
         else:
             self._on_tree()                     # Compute follows the branch on show
 
@@ -286,10 +292,27 @@ class LandscapePane(QObject):
             points = project(landscape, [tree.frame(key, e).state for e in epochs])
             paths.append(PlanePath(key, branch.label, branch_color(self.host, tree, key), points, _array(epochs)))
         self.view.set_branch_paths(paths)
-        newest = tree.epochs(self._for[0])
+        self._say()
+
+    def _say(self, computed: bool = False) -> None:
+        """The status line: what was computed, for which branch, and whether that is the one on show now
+        (not while computing, the line says what is being computed then, unless it has just been)."""
+        tree = self._tree
+        busy = self.job.is_running() and not computed
+        if tree is None or self._for is None or self._for[0] not in tree.branches or busy:
+            return
+        key = self._for[0]
+        newest = tree.epochs(key)
+        text = self._said
         if newest and newest[-1] > self._for[1][-1]:
-            self.view.show_status(f"{tree[self._for[0]].label} has trained on to epoch {newest[-1]} since this "
-                                  "was computed: press Compute to include it.")
+            text = (f"{tree[key].label} has trained on to epoch {newest[-1]} since this was computed: press "
+                    f"Compute to include it. {text}")
+        shown = shown_branch(tree, self.host.time_travel.shown())
+        if shown is not None and shown != key:
+            text = (f"On show: {tree[shown].label}, drawn on the plane computed for {tree[key].label} (press "
+                    f"Compute for one around its own weights). {text}")
+        if text != self.view.status.text():
+            self.view.show_status(text)
 
     def _ring_at(self, key: str, epoch: int) -> tuple[str, int]:
         """The drawn path that holds branch `key`'s `epoch`: its own, or (before it branched) its parent's."""

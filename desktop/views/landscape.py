@@ -24,7 +24,6 @@ from trainer.events import Landscape
 
 from .colors import INK, LABEL, WHITE, css, style_axes
 from .curves_axes import log_ticks
-from .curves_timeline import CURSOR_RGBA
 
 KINDS = (("pca", "The path's main directions (PCA)"), ("random", "Random, filter-normalised"))
 STEPS = (21, 41, 61)             # grid points per side the user can pick (odd: the middle is the trained model)
@@ -41,6 +40,13 @@ CONTOUR_PEN = pg.mkPen(0, 0, 0, 70, width=1)
 HALO = 5.0                       # the white line under a path, px
 PATH_WIDTH = 2.0
 SHOWN_RING_PX = 17               # the ring around the shown epoch's point
+# Two tones, so the ring reads on every colour of the map: a white band under a dark one (a dark ring alone
+# vanished on the dark-blue, high-loss corners where early epochs lie; a white one on the light valley).
+SHOWN_RING_PENS = ((WHITE, 6.0), (INK, 2.5))
+CENTRE_PX = 24                   # the centre's "+": wider than the end's triangle, whose arms show around it
+END_PX = 13
+DOT_PX = 5                       # a recorded epoch's dot: white with the path's colour round it, on its line
+SEEN_BY_RANDOM = 0.05            # random directions holding less of the path's movement than this: say so
 LABEL_MARGIN_PX = 24             # an axis label in full only with this much room to spare beside it
 MAX_DOTS = 200                   # a dot per recorded epoch up to this many; more merge into the line anyway
 
@@ -94,6 +100,34 @@ def contour_lines(values: np.ndarray, alphas: np.ndarray, betas: np.ndarray,
     pts = np.asarray(segments, dtype=np.float64).reshape(-1, 2) - 0.5   # isocurve puts sample i at i + 0.5
     return (np.interp(pts[:, 0], np.arange(len(alphas)), alphas),
             np.interp(pts[:, 1], np.arange(len(betas)), betas))
+
+
+def path_notes(landscape: Landscape, epochs: list[int], recorded: dict[int, float]) -> list[str]:
+    """What a learner should know to read the path on this map: random directions that barely hold the path
+    (it collapses near the centre), and path epochs whose recorded training loss is above the map's colours.
+
+    recorded: the training loss the run recorded at each epoch (its history's train_loss: averaged over the
+    epoch's batches on all training rows, so close to, not equal to, the map's loss on its rows)."""
+    notes = []
+    seen = sum(s for s in landscape.explained if math.isfinite(s))
+    if landscape.kind == "random" and seen < SEEN_BY_RANDOM:
+        notes.append(f"random directions hold only {_percent(seen)} of the path's movement, so it collapses "
+                     "near the centre: pick the path's main directions (PCA) to see it")
+    with np.errstate(invalid="ignore"):
+        finite = np.asarray(landscape.loss, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+    if finite.size:
+        top = float(finite.max())
+        above = [e for e in epochs if recorded.get(e, -math.inf) > top]
+        if above:
+            worst = max(above, key=lambda e: recorded[e])
+            which = f"epoch {above[0]}" if len(above) == 1 else f"{len(above)} of the path's epochs"
+            # The plane passes through the centre's weights only: a path point is projected onto it, and
+            # the colour under it is the loss there, not the loss of that epoch's weights.
+            notes.append(f"{which} had a training loss above this map's range (epoch {worst}: {recorded[worst]:.3g}, "
+                         f"the map's highest {top:.3g}): the plane does not pass through those weights, so the "
+                         "colour under their points is not their loss")
+    return notes
 
 
 def _nowrap(text: str) -> str:
@@ -174,10 +208,12 @@ class LandscapeView(QWidget):
         self.contours.setZValue(-5)
         self.plot.addItem(self.contours)
         self._path_items: list[pg.GraphicsObject] = []
-        self.shown_ring = pg.ScatterPlotItem(symbol="o", size=SHOWN_RING_PX, brush=None,
-                                             pen=pg.mkPen(CURSOR_RGBA, width=2.5))
-        self.shown_ring.setZValue(40)
-        self.plot.addItem(self.shown_ring)
+        self._ring_halo, self.shown_ring = (
+            pg.ScatterPlotItem(symbol="o", size=SHOWN_RING_PX, brush=None, pen=pg.mkPen(color, width=width))
+            for color, width in SHOWN_RING_PENS)
+        for z, item in enumerate((self._ring_halo, self.shown_ring)):
+            item.setZValue(40 + z)
+            self.plot.addItem(item)
 
         self.message = QLabel(NOTHING)
         self.message.setObjectName("landscapeMessage")
@@ -340,43 +376,49 @@ class LandscapeView(QWidget):
                 continue
             halo = pg.PlotDataItem(pts[:, 0], pts[:, 1], pen=pg.mkPen(WHITE, width=PATH_WIDTH + HALO))
             dots = own and len(pts) <= MAX_DOTS
+            # A recorded epoch's dot is white ringed in the path's colour: one in the line's own colour
+            # did not show on it.
             line = pg.PlotDataItem(pts[:, 0], pts[:, 1], pen=pg.mkPen(path.color, width=PATH_WIDTH),
-                                   symbol="o" if dots else None, symbolSize=4, symbolPen=None,
-                                   symbolBrush=pg.mkBrush(*path.color, 160))
+                                   symbol="o" if dots else None, symbolSize=DOT_PX,
+                                   symbolPen=pg.mkPen(path.color, width=1), symbolBrush=pg.mkBrush(WHITE))
             items: list[pg.GraphicsObject] = [halo, line]
             start = pg.ScatterPlotItem([pts[0, 0]], [pts[0, 1]], symbol="s", size=11,
                                        brush=pg.mkBrush(WHITE), pen=pg.mkPen(path.color, width=2))
-            end = pg.ScatterPlotItem([pts[-1, 0]], [pts[-1, 1]], symbol="t1" if own else "o", size=12,
+            end = pg.ScatterPlotItem([pts[-1, 0]], [pts[-1, 1]], symbol="t1" if own else "o", size=END_PX,
                                      brush=pg.mkBrush(path.color), pen=pg.mkPen(WHITE, width=1.5))
             items += [end] if not own else [start, end]
             for z, item in enumerate(items):   # a branch over the path it leaves: it starts on it
                 item.setZValue((10 if own else 20) + z)
                 self.plot.addItem(item)
+            # The ends over the centre's "+" (often on the same point: the run ends at its trained weights)
+            end.setZValue(35 if own else 34)
             self._path_items += items
-            what = (f"{path.label}: □ start, ▲ end" + (", dots: recorded epochs" if dots else "")) if own \
-                else path.label
+            what = (f"{path.label}: □ start, ▲ end" + (", ○ recorded epochs" if dots else "")) if own \
+                else f"{path.label}: ● end"
             legend.append(f"<span style='color:{css(path.color)}'>━━</span>&nbsp;{_nowrap(what)}")
         if self._landscape is not None:
-            centre = pg.ScatterPlotItem([0.0], [0.0], symbol="+", size=14, pen=pg.mkPen(INK, width=2))
+            centre = pg.ScatterPlotItem([0.0], [0.0], symbol="+", size=CENTRE_PX, pen=pg.mkPen(INK, width=1.5))
             centre.setZValue(30)
             self.plot.addItem(centre)
             self._path_items.append(centre)
             legend.append(_nowrap(f"✚ centre: the weights of epoch {self._centre_epoch}"))
-            legend.append(_nowrap("◯ the epoch on show"))
+            legend.append(_nowrap("◎ the epoch on show"))
         self.legend.setText(" &nbsp; ".join(legend))
         self._place_ring()
 
     def _place_ring(self) -> None:
         path = self._paths.get(self._shown[0]) if self._shown else None
         if path is None or not len(path.epochs):
-            self.shown_ring.setData([], [])
-            self.shown_ring.hide()
+            for item in (self._ring_halo, self.shown_ring):
+                item.setData([], [])
+                item.hide()
             return
         epoch = self._shown[1]
         i = len(path.epochs) - 1 if epoch < 0 else int(np.argmin(np.abs(path.epochs - epoch)))
-        self.shown_ring.setData([float(path.points[i, 0])], [float(path.points[i, 1])])
-        self.shown_ring.show()
+        for item in (self._ring_halo, self.shown_ring):
+            item.setData([float(path.points[i, 0])], [float(path.points[i, 1])])
+            item.show()
 
 
 __all__ = ["KINDS", "LandscapeView", "NOTHING", "PlanePath", "READY", "STEPS", "contour_lines",
-           "direction_labels", "log_levels"]
+           "direction_labels", "log_levels", "path_notes"]

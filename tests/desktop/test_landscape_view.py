@@ -3,6 +3,8 @@ the screen is the trained model's loss at the centre, the path ending there, a b
 Cancel leaves no picture and no process stuck; empty and bad states are words, not a traceback."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -16,7 +18,7 @@ from trainer.timeline.runs import MAIN
 from desktop.timetravel_views import RUN_COLOR
 from desktop.training import process, running_threads
 from desktop.training.landscape_job import LandscapeJob
-from desktop.views.landscape import NOTHING, READY
+from desktop.views.landscape import NOTHING, READY, SEEN_BY_RANDOM, path_notes
 
 EPOCHS = 40
 
@@ -68,7 +70,7 @@ def test_the_centre_is_the_trained_models_loss_and_the_path_leads_there(window, 
     if not restore_best:
         assert path.points[-1] == pytest.approx([0.0, 0.0], abs=1e-9)   # the path's last point is the centre
     assert "main direction of the path" in view.plot.getAxis("bottom").labelText
-    assert f"epoch {centre}'s weights" in view.status.text()
+    assert f"the weights of the run's epoch {centre}" in view.status.text()
 
 
 def test_random_directions_are_a_choice_and_the_axes_say_so(window, train_window, qtbot):
@@ -81,6 +83,31 @@ def test_random_directions_are_a_choice_and_the_axes_say_so(window, train_window
     assert view.plot.getAxis("bottom").labelText == "random direction 1 (filter-normalised)"
     assert view.plot.getAxis("left").labelText.startswith("random direction 2")
     assert view.centre_value() == pytest.approx(trained_loss(exp, fin.state), rel=1e-5)
+    seen = sum(view.landscape().explained)
+    assert ("random directions hold only" in view.status.text()) == (seen < SEEN_BY_RANDOM)
+
+
+def test_the_status_says_when_the_path_is_hard_to_read_on_the_map(window, train_window, qtbot):
+    """Random directions that barely hold the path, and path epochs whose recorded loss is above the map's
+    colours, are said in words (the newcomer's trial: MNIST's epoch 0 at 2.30 on a map of 2.04-2.17)."""
+    train_window(window, short_spiral(**{"train.restore_best": False}))
+    view = compute(window, qtbot)
+    landscape = view.landscape()
+    history = window.time_travel.tree[MAIN].history
+    recorded = {r["epoch"]: r["train_loss"] for r in history}
+    epochs = list(view.paths()[MAIN].epochs)
+    # As on MNIST: the map's highest loss below epoch 0's recorded one.
+    low = dataclasses.replace(landscape, loss=np.full_like(landscape.loss, recorded[0] / 2))
+    above = [e for e in epochs if recorded[e] > recorded[0] / 2]
+    notes = path_notes(low, epochs, recorded)
+    assert any(f"{len(above)} of the path's epochs had a training loss above this map's range" in n and
+               f"{recorded[0]:.3g}" in n for n in notes) if len(above) > 1 else notes
+    assert not [n for n in path_notes(landscape, epochs, {}) if "above" in n]   # nothing recorded: no claim
+    blind = dataclasses.replace(landscape, kind="random", explained=(0.004, 0.002))
+    assert any("hold only 0.6% of the path's movement" in n and "(PCA)" in n
+               for n in path_notes(blind, epochs, recorded))
+    pca = dataclasses.replace(blind, kind="pca")
+    assert not [n for n in path_notes(pca, epochs, recorded) if "random" in n]
 
 
 def test_the_ring_follows_the_timeline_and_a_branch_is_drawn_on_the_same_plane(window, train_window, qtbot):
@@ -105,6 +132,10 @@ def test_the_ring_follows_the_timeline_and_a_branch_is_drawn_on_the_same_plane(w
     assert np.allclose(branch.points[0], view.paths()[MAIN].points[20])   # it leaves the run's path there
     window.time_travel.show(key, 30)
     assert view.shown_point() == pytest.approx(tuple(branch.points[list(branch.epochs).index(30)]))
+    # The header says whose plane this is once another branch is on show, and stops saying so when back.
+    assert view.status.text().startswith(f"On show: {tree[key].label}, drawn on the plane computed for the run")
+    window.time_travel.show(MAIN, 12)
+    assert not view.status.text().startswith("On show") and "the run's epoch" in view.status.text()
     window.time_travel.show(key, 5)                   # before it branched: the run's own point
     assert view.shown_point() == pytest.approx(tuple(view.paths()[MAIN].points[5]))
 
