@@ -311,7 +311,7 @@ class LandscapePane(QObject):
         if shown is not None and shown != key:
             text = (f"On show: {tree[shown].label}, drawn on the plane computed for {tree[key].label} (press "
                     f"Compute for one around its own weights). {text}")
-        if text != self.view.status.text():
+        if text != self.view.status_text():
             self.view.show_status(text)
 
     def _ring_at(self, key: str, epoch: int) -> tuple[str, int]:

@@ -181,9 +181,11 @@ class LandscapeView(QWidget):
         top.addWidget(self.cancel_button)
         top.addStretch(1)
         self.status = QLabel(" ")
+        self._status_text = " "
         self.status.setObjectName("landscapeStatus")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #333; padding: 0 6px 2px 6px")
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self.legend = QLabel(" ")
         self.legend.setObjectName("landscapeLegend")
         self.legend.setStyleSheet("padding: 0 6px 4px 6px")
@@ -275,9 +277,27 @@ class LandscapeView(QWidget):
         self.stack.setCurrentWidget(self.message)
 
     def show_status(self, text: str, error: bool = False) -> None:
-        """One line above the picture (what was computed; a failure in red)."""
+        """At most two lines above the picture (what was computed; a failure in red): a longer text ends
+        in '…' and is whole in the tooltip (the plot takes the height; a third line was cut in half)."""
         self.status.setStyleSheet(f"color: {'#b00020' if error else '#333'}; padding: 0 6px 2px 6px")
-        self.status.setText(text)
+        self._status_text = text
+        self.status.setToolTip(text if len(text) > 80 else "")
+        self._fit_status()
+
+    def status_text(self) -> str:
+        """The whole status text (the label may show it shortened)."""
+        return self._status_text
+
+    def _fit_status(self) -> None:
+        text = self._status_text
+        metrics = self.status.fontMetrics()
+        # Two wrapped lines hold a little less than twice the width: words do not fill a line's end.
+        room = 2 * max(self.status.width() - 12, 120) - 8 * metrics.averageCharWidth()
+        self.status.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, room))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_status()
 
     def show_landscape(self, landscape: Landscape, path: PlanePath, centre_epoch: int) -> None:
         """Draw a computed landscape and the path of the branch it was computed for (`landscape.path`'s

@@ -70,7 +70,7 @@ def test_the_centre_is_the_trained_models_loss_and_the_path_leads_there(window, 
     if not restore_best:
         assert path.points[-1] == pytest.approx([0.0, 0.0], abs=1e-9)   # the path's last point is the centre
     assert "main direction of the path" in view.plot.getAxis("bottom").labelText
-    assert f"the weights of the run's epoch {centre}" in view.status.text()
+    assert f"the weights of the run's epoch {centre}" in view.status_text()
 
 
 def test_random_directions_are_a_choice_and_the_axes_say_so(window, train_window, qtbot):
@@ -84,7 +84,7 @@ def test_random_directions_are_a_choice_and_the_axes_say_so(window, train_window
     assert view.plot.getAxis("left").labelText.startswith("random direction 2")
     assert view.centre_value() == pytest.approx(trained_loss(exp, fin.state), rel=1e-5)
     seen = sum(view.landscape().explained)
-    assert ("random directions hold only" in view.status.text()) == (seen < SEEN_BY_RANDOM)
+    assert ("random directions hold only" in view.status_text()) == (seen < SEEN_BY_RANDOM)
 
 
 def test_the_status_says_when_the_path_is_hard_to_read_on_the_map(window, train_window, qtbot):
@@ -133,9 +133,9 @@ def test_the_ring_follows_the_timeline_and_a_branch_is_drawn_on_the_same_plane(w
     window.time_travel.show(key, 30)
     assert view.shown_point() == pytest.approx(tuple(branch.points[list(branch.epochs).index(30)]))
     # The header says whose plane this is once another branch is on show, and stops saying so when back.
-    assert view.status.text().startswith(f"On show: {tree[key].label}, drawn on the plane computed for the run")
+    assert view.status_text().startswith(f"On show: {tree[key].label}, drawn on the plane computed for the run")
     window.time_travel.show(MAIN, 12)
-    assert not view.status.text().startswith("On show") and "the run's epoch" in view.status.text()
+    assert not view.status_text().startswith("On show") and "the run's epoch" in view.status_text()
     window.time_travel.show(key, 5)                   # before it branched: the run's own point
     assert view.shown_point() == pytest.approx(tuple(view.paths()[MAIN].points[5]))
 
@@ -153,7 +153,7 @@ def test_cancel_leaves_no_picture_and_no_process_stuck(window, train_window, qtb
         view.cancel_button.click()
     assert cancelled == [True]
     assert view.landscape() is None and view.stack.currentWidget() is view.message
-    assert view.message.text() == READY and view.status.text().startswith("Cancelled")
+    assert view.message.text() == READY and view.status_text().startswith("Cancelled")
     assert not pane.job.is_running() and not view.cancel_button.isVisible() and view.compute_button.isEnabled()
     qtbot.waitUntil(lambda: running_threads() == 0)
     assert process.POOL.idle_pids()                    # the process answered and went back to the pool
