@@ -149,6 +149,7 @@ class TimeTravelHost(Protocol):
     pictures: Any                          # views.model_pictures.ModelPictures: let_redraw()
     status: Any                            # status.RunStatus: show_past(), set(), running()
     training_menu: QMenu
+    form: Any                              # ExperimentForm: a line picked in the branch list puts its settings here
     file_menu: QMenu                       # File > Export animation…, in the group above Quit
     quit_action: QAction
 

@@ -14,6 +14,7 @@ The views engineer's views follow `epochShown` and `tree`; nothing else of this 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -24,7 +25,8 @@ from trainer.timeline.frame import Frame
 from trainer.timeline.runs import MAIN, Branch, RunTree
 
 from .. import dialogs
-from ..status import STARTING
+from ..experiment_state import experiment_or_none, shapes_key
+from ..status import STARTING, epoch_figures
 from .branching import STOP_FIRST, refusal
 from .pictures import FramePictures
 
@@ -63,7 +65,7 @@ class TimeTravel(QObject):
         bar.liveChanged.connect(self._on_live_changed)
         bar.branchRequested.connect(self.branch)
         bar.branchSelected.connect(self.select)
-        bar.branchDeleted.connect(self.delete)
+        bar.branchDeleted.connect(self.ask_delete)
 
     # -- what others ask ----------------------------------------------------------------------
     def shown(self) -> tuple[str, int]:
@@ -130,11 +132,32 @@ class TimeTravel(QObject):
         self._quiet = True
         self.bar.set_training(False)
         self._quiet = False
+        self._show_restored(run)
         if self.tree is not None and run not in (None, MAIN) and run in self.tree.branches \
                 and not self.tree[run].timeline.epochs:
             self.delete(run)   # it trained no epoch (it failed, or was stopped at once): nothing to keep
             self._say("The branch trained no epoch, so it was not kept.")
         self._update_action()
+
+    def _show_restored(self, run: str | None) -> None:
+        """A run that restored its best weights shows the best epoch on the bar: the pictures are of that
+        model, so the bar must not say the last epoch (newcomer 16, finding 4)."""
+        fin = self._finished.get(run) if run is not None else None
+        if fin is None or self.tree is None or run not in self.tree.branches or self.tree.current != run:
+            return
+        epochs = self.tree.epochs(run)
+        best = fin.best_epoch
+        if not (self.tree[run].experiment.train.restore_best and fin.reason != "diverged"
+                and epochs and 0 <= best < epochs[-1] and best in epochs):
+            return
+        ended = self.window.statusBar().currentMessage()   # how the run ended (status.finish_message)
+        self.bar.set_epoch(best)
+        self.show(run, best)
+        m = fin.metrics
+        if m.get("n_test") and "test_accuracy" in m:   # the test figure is the kept model's: it stays in view
+            acc = epoch_figures(self.tree[run].history[best], 0)["acc"]
+            self.window.status.set(acc=" · ".join(filter(None, [acc, f"test {m['test_accuracy']:.1f}%"])))
+        self._say(f"{ended} Restore the best weights kept epoch {best}'s model: the views and the bar show it.".strip())
 
     def _on_model_changed(self) -> None:
         """The window forgot its run (Reset, another experiment, other data or layers) or loaded a model
@@ -268,7 +291,40 @@ class TimeTravel(QObject):
         if epochs:
             self.bar.set_epoch(epochs[-1])
             self.show(key, epochs[-1])
+        self._put_in_docks(key)
         self.treeChanged.emit()
+
+    def _put_in_docks(self, key: str) -> None:
+        """Line `key`'s settings into the docks, so Branch from here with nothing touched repeats that line
+        (newcomer 16, finding 1). An edit, not a new experiment: the run stays, its shapes are the same."""
+        w = self.window
+        if w.session.is_running():
+            return
+        exp, now = self.tree[key].experiment, experiment_or_none(w.form)
+        if now is not None and shapes_key(now)[0] != shapes_key(exp)[0]:   # a data file located on load: keep its place
+            exp = replace(exp, data=replace(now.data, extra_points=exp.data.extra_points))
+        w.form.apply(exp)
+        w.revalidate()
+
+    def ask_delete(self, key: str) -> None:
+        """The bar's delete button: delete branch `key` once the user agrees, told which branches go with it."""
+        if self.tree is None or key == MAIN or key not in self.tree.branches:
+            return
+        children = [b.label for k, b in self.tree.branches.items() if k != key and self._made_from(k, key)]
+        text = f"Delete the branch \u201c{self.tree[key].label}\u201d?"
+        if children:
+            text += " The branches made from it go too: " + "; ".join(f"\u201c{c}\u201d" for c in children) + "."
+        text += " This cannot be undone."
+        if dialogs.ask(self.window, "Delete branch", text, "Delete", "Cancel"):
+            self.delete(key)
+
+    def _made_from(self, key: str, ancestor: str) -> bool:
+        parent = self.tree[key].parent
+        while parent is not None:
+            if parent == ancestor:
+                return True
+            parent = self.tree[parent].parent
+        return False
 
     def delete(self, key: str) -> None:
         """Delete branch `key` and the branches made from it (the run itself stays)."""

@@ -109,12 +109,15 @@ def child_train(monkeypatch, tmp_path_factory):
 
 @pytest.fixture
 def window(qapp, qtbot, monkeypatch):
-    """The main window, shown offscreen; dialogs are recorded instead of blocking."""
+    """The main window, shown offscreen; dialogs are recorded instead of blocking (questions answered yes)."""
     from desktop import dialogs
     from desktop.main_window import MainWindow
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text, details="": shown.append((title, text)))
     monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append((title, text)))
+    # A question is recorded and answered with w.ask_answer (True: the first button, e.g. "Delete").
+    monkeypatch.setattr(dialogs, "ask", lambda parent, title, text, yes, no: shown.append((title, text)) is None
+                        and getattr(w, "ask_answer", True))
     from desktop import resources_dir
     style = (resources_dir() / "style.qss").read_text(encoding="utf-8")   # as the app looks
     if qapp.styleSheet() != style:   # setting it again re-polishes every widget alive: seconds, for nothing
