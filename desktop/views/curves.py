@@ -114,6 +114,7 @@ class CurvesView(QWidget):
         self._ds = 1
         self._pending = 0            # epochs received but not drawn yet
         self._best_pending: tuple[int, float] | None = None
+        self._run_best: tuple[int, float] | None = None   # the run's own; a current branch shows its own
         # While training, the curves redraw at most this often. Every redraw repaints both plots with the
         # GIL held, which the training thread needs: five a second look smooth and leave the cores to the model.
         self._throttle = Throttle(WINDOW.curves_every_s, self._draw_pending, self)
@@ -152,6 +153,7 @@ class CurvesView(QWidget):
         self._best_pending = None
         self._throttle.reset()
         self._best = None
+        self._run_best = None
         if experiment is not None:
             self._mistake = MISTAKE_TABLE.get(experiment.train.mistake, NONE)
             self._scaled_target = experiment.data.name in TABULAR and experiment.data.standardize
@@ -298,6 +300,7 @@ class CurvesView(QWidget):
         """Draw branch `key` solid and in front, its legend entry bold; None: no branch is current."""
         self.branches.set_current(key)
         self._show_legend()
+        self._show_current_best()
         self.cursor.place_dots(self._hist)    # on that branch's curves now
 
     def current_branch(self) -> str | None:
@@ -363,6 +366,7 @@ class CurvesView(QWidget):
     def _draw_pending(self) -> None:
         if self.branches.draw_pending():
             self.cursor.place_dots(self._hist)    # the current branch's new epochs
+            self._show_current_best()
             if not self._pending and self._follow:
                 self._follow_data()
         if self._pending:
@@ -444,6 +448,17 @@ class CurvesView(QWidget):
 
     def _show_best(self, epoch: int, val_loss: float) -> None:
         self._best = int(epoch)
+        self._run_best = (int(epoch), val_loss)
+        self._show_current_best()
+
+    def _show_current_best(self) -> None:
+        """The dashed line and the label at the best epoch of the line on show: the current branch's, else
+        the run's (newcomer 16, finding 3)."""
+        key = self.branches.current
+        best = self.branches.best(key) if key is not None else self._run_best
+        if best is None:
+            return
+        epoch, val_loss = best
         for line in self.best_lines:
             line.setValue(epoch)
             line.show()

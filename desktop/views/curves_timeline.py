@@ -160,6 +160,16 @@ class BranchOverlays:
         for branch in self.branches.values():
             self._style(branch)
 
+    def best(self, key: str) -> tuple[int, float] | None:
+        """Branch `key`'s best epoch and validation loss over its whole history (its parent's first epochs
+        too), drawn so far; None before it has a validation loss."""
+        records = self.branches[key].records
+        val = records.get("val_loss")
+        if val is None or not np.isfinite(val).any():
+            return None
+        i = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan)))
+        return int(records["epoch"][i]), float(val[i])
+
     def draw_pending(self) -> bool:
         """Draw the histories update() kept; True when any was drawn."""
         due = [b for b in self.branches.values() if b.pending is not None]

@@ -253,3 +253,20 @@ def test_the_cursor_dots_sit_on_the_current_branch_after_its_epoch(qtbot, runs):
     on(lambda name: fast[42][name], 42, drawn_in("live"))
     view.remove_branch("live")                                        # gone: back on the run's
     on(lambda name: run[name][42], 42, run_colors)
+
+
+def test_the_best_epoch_line_and_label_follow_the_current_branch(qtbot, runs):
+    """Newcomer 16, finding 3: the dashed best-epoch line and its label are the line on show's, not always the run's."""
+    view = _view(qtbot, runs["run"])
+    run, slow = runs["run"].finished, runs["slow"].history
+    view.add_branch("slow", slow, 20, "lr 0.002 from epoch 20")
+    val = [r["val_loss"] for r in slow]
+    best = int(np.argmin(val))
+    assert best != run.best_epoch
+    view.set_current_branch("slow")
+    assert all(line.isVisible() and line.value() == best for line in view.best_lines)
+    assert view.best_label.text().startswith(f"best epoch {best} ·")
+    view.set_current_branch(None)   # the run on show again: its own best
+    assert all(line.value() == run.best_epoch for line in view.best_lines)
+    assert view.best_label.text().startswith(f"best epoch {run.best_epoch} ·")
+    assert view.best_epoch() == run.best_epoch
