@@ -37,6 +37,7 @@ QLabel#timelineEpoch:disabled { color: #80868b; }
 """
 
 
+REPLAY_LABEL = "Replay"   # beside the replay speed: the toolbar's Speed is the training's
 # Replay speeds in epochs a second, labelled as the toolbar's Speed labels training speeds ("30/s"):
 # 1000/s shows a 5,000-epoch run in 5 s, 10/s a short run epoch by epoch.
 SPEEDS: tuple[float, ...] = (10.0, 30.0, 100.0, 300.0, 1000.0)
@@ -177,6 +178,11 @@ class TimelineBar(QWidget):
         self.speed_box.setCurrentIndex(DEFAULT_SPEED)
         self.speed_box.setToolTip("How fast Play replays the run, in epochs a second")
         self.speed_box.currentIndexChanged.connect(self._speed_changed)
+        # Named, so it is not taken for the toolbar's training Speed (newcomer 16, finding 13).
+        self.speed_label = QLabel(REPLAY_LABEL)
+        self.speed_label.setObjectName("timelineSpeedLabel")
+        self.speed_label.setBuddy(self.speed_box)
+        self.speed_label.setToolTip(self.speed_box.toolTip())
         self.slider = EpochSlider()
         self.slider.setObjectName("timelineSlider")
         self.slider.setMinimumWidth(SLIDER_MIN_PX)
@@ -228,6 +234,7 @@ class TimelineBar(QWidget):
         row.setContentsMargins(4, 2, 4, 2)
         row.setSpacing(4)
         row.addWidget(self.play_button)
+        row.addWidget(self.speed_label)
         row.addWidget(self.speed_box)
         row.addWidget(self.slider, 1)
         row.addWidget(self.epoch_label)
@@ -505,4 +512,4 @@ class TimelineBar(QWidget):
                                             "again here and branch from it")
 
 
-__all__ = ["DEFAULT_SPEED", "EpochSlider", "NOTHING_RECORDED", "REPLAY_FRAME_MS", "SPEEDS", "TimelineBar"]
+__all__ = ["DEFAULT_SPEED", "EpochSlider", "NOTHING_RECORDED", "REPLAY_FRAME_MS", "REPLAY_LABEL", "SPEEDS", "TimelineBar"]

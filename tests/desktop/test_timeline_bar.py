@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QSlider, QToolButton, QVBoxLayout, QWidget
 
 from desktop.views.curves import CurvesView
-from desktop.views.timeline_bar import NOTHING_RECORDED, SPEEDS, TimelineBar
+from desktop.views.timeline_bar import NOTHING_RECORDED, REPLAY_LABEL, SPEEDS, TimelineBar
 
 RECORDED = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 47, 50, 55, 60]
 
@@ -216,3 +216,12 @@ def test_branch_from_here_the_list_and_delete_say_which(qtbot, bar):
     assert signals.of("branchDeleted") == ["b"]
     bar.set_branches([("run", "spiral")])
     assert not bar.branch_box.isVisible() and not bar.delete_button.isVisible()
+
+
+def test_the_replay_speed_is_named_so_it_is_not_taken_for_the_training_speed(bar):
+    """Newcomer 16, finding 13: the bar's speed box has a visible name just before it, in the same row."""
+    bar.set_epochs(RECORDED)
+    label = bar.speed_label
+    assert label.isVisible() and label.text() == REPLAY_LABEL and label.buddy() is bar.speed_box
+    assert label.geometry().right() < bar.speed_box.geometry().left()
+    assert abs(label.geometry().center().y() - bar.speed_box.geometry().center().y()) <= 2
