@@ -157,7 +157,8 @@ class TimeTravel(QObject):
         if m.get("n_test") and "test_accuracy" in m:   # the test figure is the kept model's: it stays in view
             acc = epoch_figures(self.tree[run].history[best], 0)["acc"]
             self.window.status.set(acc=" · ".join(filter(None, [acc, f"test {m['test_accuracy']:.1f}%"])))
-        self._say(f"{ended} Restore the best weights kept epoch {best}'s model: the views and the bar show it.".strip())
+        # First, where the status bar cannot cut it off: how the run ended follows.
+        self._say(f"Showing epoch {best}, whose weights were restored (the best). {ended}".strip())
 
     def _on_model_changed(self) -> None:
         """The window forgot its run (Reset, another experiment, other data or layers) or loaded a model

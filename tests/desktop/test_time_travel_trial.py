@@ -76,6 +76,6 @@ def test_a_run_that_restored_its_best_weights_shows_that_epoch_on_the_bar(window
     assert exp.train.restore_best and fin.reason == "early_stopped" and fin.best_epoch < bar.epochs()[-1]
     assert bar.epoch() == fin.best_epoch and not bar.is_live() and tt.shown() == (MAIN, fin.best_epoch)
     assert bar.epoch_label.text().startswith(f"epoch {fin.best_epoch} /")
-    assert f"kept epoch {fin.best_epoch}'s model" in window.statusBar().currentMessage()
+    assert f"Showing epoch {fin.best_epoch}, whose weights were restored" in window.statusBar().currentMessage()
     assert f"epoch {fin.best_epoch + 1} /" in window.status_text()          # its figures (counted from 1 there)
     assert f"test {fin.metrics['test_accuracy']:.1f}%" in window.status_text()   # and the kept model's test figure
