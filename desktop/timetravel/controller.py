@@ -311,21 +311,13 @@ class TimeTravel(QObject):
         """The bar's delete button: delete branch `key` once the user agrees, told which branches go with it."""
         if self.tree is None or key == MAIN or key not in self.tree.branches:
             return
-        children = [b.label for k, b in self.tree.branches.items() if k != key and self._made_from(k, key)]
+        children = [self.tree[k].label for k in self.tree.made_from(key)]
         text = f"Delete the branch \u201c{self.tree[key].label}\u201d?"
         if children:
             text += " The branches made from it go too: " + "; ".join(f"\u201c{c}\u201d" for c in children) + "."
         text += " This cannot be undone."
         if dialogs.ask(self.window, "Delete branch", text, "Delete", "Cancel"):
             self.delete(key)
-
-    def _made_from(self, key: str, ancestor: str) -> bool:
-        parent = self.tree[key].parent
-        while parent is not None:
-            if parent == ancestor:
-                return True
-            parent = self.tree[parent].parent
-        return False
 
     def delete(self, key: str) -> None:
         """Delete branch `key` and the branches made from it (the run itself stays)."""

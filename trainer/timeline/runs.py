@@ -57,15 +57,16 @@ class RunTree:
         """Remove a branch and the branches made from it; the run itself stays. Returns the keys removed."""
         if key == MAIN or key not in self.branches:
             return []
-        gone = [key]
-        for other in list(self.branches):
-            if other not in gone and self._descends(other, key):
-                gone.append(other)
+        gone = [key, *self.made_from(key)]
         for k in gone:
             del self.branches[k]
         if self.current in gone:
             self.current = MAIN
         return gone
+
+    def made_from(self, key: str) -> list[str]:
+        """The branches made from `key`, directly or from one of them (what deleting it removes too)."""
+        return [other for other in self.branches if other != key and self._descends(other, key)]
 
     def _descends(self, key: str, ancestor: str) -> bool:
         parent = self.branches[key].parent
