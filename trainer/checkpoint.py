@@ -182,7 +182,7 @@ def load(path: str | os.PathLike) -> Checkpoint:
 
 def _pack_tree(tree: RunTree) -> dict[str, Any]:
     """The RunTree as plain data; branches in the tree's order, so a parent comes before its branches."""
-    return {"budget": int(tree.budget), "current": tree.current, "made": _made(tree),
+    return {"budget": int(tree.budget), "current": tree.current, "made": tree.made,
             "branches": [{"key": b.key, "label": b.label, "experiment": b.experiment.to_json(indent=None),
                           "parent": b.parent, "from_epoch": b.from_epoch, "history": json.dumps(b.history),
                           "metrics": json.dumps(_jsonable_metrics(b.metrics)), "reason": b.reason,
@@ -220,7 +220,7 @@ def _unpack_tree(raw: Any, experiment: Experiment, model: nn.Module, norm: tuple
         raise ValueError(f"the current branch {raw.get('current')!r:.40} is not one of them")
     tree.current = raw["current"]
     numbered = [int(k[1:]) for k in tree.branches if re.fullmatch(r"b\d{1,9}", k)]
-    tree._made = max([made, *numbered])   # the next branch's key must be new: RunTree counts them privately
+    tree.made = max([made, *numbered])   # the next branch's key must be new
     return tree
 
 
@@ -251,11 +251,6 @@ def _unpack_branch(b: dict, tree: RunTree | None, experiment: Experiment, model_
     if timeline.epochs and timeline.epochs[-1] >= len(history):
         raise ValueError(f"it records epoch {timeline.epochs[-1]} of {len(history)} in its history")
     return Branch(b["key"], b["label"], exp, parent, from_epoch, history, timeline, metrics, b["reason"])
-
-
-def _made(tree: RunTree) -> int:
-    """How many branches the tree has made (deleted ones too): the next one's key follows it."""
-    return int(getattr(tree, "_made", 0))
 
 
 def _count(value: Any) -> bool:

@@ -37,7 +37,7 @@ class RunTree:
         self.branches: dict[str, Branch] = {MAIN: Branch(MAIN, "the run", experiment,
                                                          timeline=Timeline(budget_bytes))}
         self.current = MAIN
-        self._made = 0
+        self.made = 0     # branches made so far, deleted ones too: the next one is b{made + 1}
 
     def __getitem__(self, key: str) -> Branch:
         return self.branches[key]
@@ -45,8 +45,8 @@ class RunTree:
     def add_branch(self, parent: str, from_epoch: int, experiment: Experiment) -> Branch:
         """A new branch of `parent` from its recorded `from_epoch`; it becomes the current one."""
         base = self.branches[parent]
-        self._made += 1
-        branch = Branch(f"b{self._made}", branch_label(base.experiment, experiment, from_epoch), experiment,
+        self.made += 1
+        branch = Branch(f"b{self.made}", branch_label(base.experiment, experiment, from_epoch), experiment,
                         parent, from_epoch, [dict(r) for r in base.history[:from_epoch + 1]],
                         Timeline(self.budget))
         self.branches[branch.key] = branch
