@@ -99,7 +99,7 @@ def test_step_pressed_while_idle_trains_exactly_one_epoch_then_pauses(remote):
     _, conn = remote
     short = load_preset("xor-mlp").with_overrides({"train.epochs": 2})
     long = load_preset("xor-mlp").with_overrides({"train.epochs": 100_000})
-    for round in range(15):
+    for attempt in range(15):
         assert run(remote, short)[1] == ("done",)
         conn.send(("train", long, HEADLESS, True))   # the very next thing after "done"
         epochs = []
@@ -107,7 +107,7 @@ def test_step_pressed_while_idle_trains_exactly_one_epoch_then_pauses(remote):
             message = conn.recv()
             assert message[0] == "events", message
             epochs += [e for e in message[1] if isinstance(e, EpochEnd)]
-        if round == 0:                                # paused means paused: a second nothing more arrives
+        if attempt == 0:                              # paused means paused: a second nothing more arrives
             assert not conn.poll(1.0)
         conn.send(("stop",))
         while (message := conn.recv())[0] != "done":  # every epoch it trained before the stop comes first
