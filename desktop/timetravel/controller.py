@@ -26,7 +26,7 @@ from trainer.timeline.runs import MAIN, Branch, RunTree
 
 from .. import dialogs
 from ..experiment_state import experiment_or_none, shapes_key
-from ..status import STARTING, epoch_figures
+from ..status import STARTING, epoch_figures, final_accuracy
 from .branching import STOP_FIRST, refusal
 from .pictures import FramePictures
 
@@ -154,9 +154,12 @@ class TimeTravel(QObject):
         self.bar.set_epoch(best)
         self.show(run, best)
         m = fin.metrics
-        if m.get("n_test") and "test_accuracy" in m:   # the test figure is the kept model's: it stays in view
+        # The test figure is the kept model's: it stays in view (accuracy, or a regression's test MSE).
+        if m.get("n_test") and "test_accuracy" in m:
             acc = epoch_figures(self.tree[run].history[best], 0)["acc"]
             self.window.status.set(acc=" · ".join(filter(None, [acc, f"test {m['test_accuracy']:.1f}%"])))
+        elif "test_mse" in m:
+            self.window.status.set(acc=final_accuracy(fin, ""))
         # First, where the status bar cannot cut it off: how the run ended follows.
         self._say(f"Showing epoch {best}, whose weights were restored (the best). {ended}".strip())
 

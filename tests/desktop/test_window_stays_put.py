@@ -86,13 +86,13 @@ def test_the_window_never_grows_by_itself(window, qtbot, mnist_root, monkeypatch
     check("lesson D")
 
 
-def test_an_mnist_run_leaves_the_window_its_size(window, train_window, qtbot, mnist_root, monkeypatch):
+def test_an_mnist_run_leaves_the_window_its_size(window, train_window, qtbot, mnist_root):
     # The MNIST tab shows its live curves once a run starts: at a fixed 300 px they raised the tab's minimum
     # height past what a 1280x800 window holds, and the window grew to 894 px after the run.
-    monkeypatch.setenv("NEURAL_PLAYGROUND_DATA", str(mnist_root))
     window.resize(1280, 800)
     QApplication.processEvents()
-    train_window(window, load_preset("mnist-mlp").with_overrides({"train.epochs": 1}))
+    # data.root, not the environment: the training process was started before this test set anything
+    train_window(window, load_preset("mnist-mlp").with_overrides({"train.epochs": 1, "data.root": str(mnist_root)}))
     window.tabs.setCurrentWidget(window.mnist)
     QApplication.processEvents()
     assert window.mnist.live.isVisible()
