@@ -153,3 +153,17 @@ def test_a_branch_of_a_branch_sees_its_past_through_the_tree_and_deleting_remove
     assert [r["val_loss"] for r in again.history] == [r["val_loss"] for r in result.history]
     assert tree.delete(first.key) == [first.key, second.key]
     assert list(tree.branches) == [MAIN] and tree.current == MAIN
+
+
+def test_a_cnn_branch_repeats_its_parent_with_its_channels_last_moments() -> None:
+    # A CNN's weights are channels-last: Adam's moments loaded from a frame must be laid out the same way,
+    # or the fused step pairs a weight with another element's moments (the branch then drifted from epoch 1).
+    from trainer.config import DataSpec, LayerSpec, ModelSpec, OptimSpec, TrainSpec
+    exp = Experiment(data=DataSpec(name="digits"), model=ModelSpec(layers=(
+        LayerSpec(kind="conv2d", channels=4, kernel=3), LayerSpec(kind="activation", fn="relu"),
+        LayerSpec(kind="conv2d", channels=4, kernel=3), LayerSpec(kind="activation", fn="relu"),
+        LayerSpec(kind="dropout", p=0.2), LayerSpec(kind="flatten"))),
+        optim=OptimSpec(lr=0.01), train=TrainSpec(epochs=6, batch_size=64))
+    timeline, parent = _recorded(exp)
+    _, branch = _recorded(exp, resume=_resume(exp, timeline, parent, 1))
+    _assert_same_run(parent, branch)

@@ -81,17 +81,28 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, resume: Resume, experime
     frame, parent = resume.frame, resume.experiment
     same_kind = parent.optim.name == experiment.optim.name
     if parent.optim == experiment.optim and parent.train.mistake == experiment.train.mistake:
-        optimizer.load_state_dict(to_torch(frame.optimizer))
+        _load(optimizer, frame.optimizer)
         scheduler = make_scheduler()
         if scheduler is not None and frame.scheduler is not None:
             scheduler.load_state_dict(frame.scheduler)
         return scheduler
     if same_kind:
         settings = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
-        optimizer.load_state_dict(to_torch(frame.optimizer))
+        _load(optimizer, frame.optimizer)
         for group, fresh in zip(optimizer.param_groups, settings):
             group.update(fresh)
     for group in optimizer.param_groups:
         group["lr"] = lr * experiment.optim.lr_decay ** resume.start_epoch
         group.pop("initial_lr", None)     # the new scheduler takes the lr above as its start
     return make_scheduler()
+
+
+def _load(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """load_state_dict, then each moment laid out in memory as its parameter is (a CNN's are channels-last):
+    the fused step walks a parameter and its moments as flat memory, so a contiguous moment beside a
+    channels-last weight pairs the wrong elements."""
+    optimizer.load_state_dict(to_torch(state))
+    for param, values in optimizer.state.items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                values[key] = torch.empty_like(param).copy_(value)
