@@ -93,11 +93,3 @@ class Timeline:
 
     def nbytes(self) -> int:
         return self._bytes
-
-    def up_to(self, epoch: int) -> "Timeline":
-        """A new timeline with this one's frames up to `epoch` (a branch starts with its parent's past)."""
-        copy = Timeline(self.budget)
-        for e in self.epochs:
-            if e <= epoch:
-                copy.add(self._frames[e])
-        return copy
