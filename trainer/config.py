@@ -378,6 +378,11 @@ def input_shape(data: DataSpec, layers: tuple[LayerSpec, ...]) -> tuple[int, ...
     return (input_dim(data),)
 
 
+def layer_offset(exp: Experiment) -> int:
+    """Index in trainer.models.build_model(exp) of the module of model.layers[0]: 1 after a CNN's Unflatten, else 0."""
+    return 1 if len(input_shape(exp.data, exp.model.layers)) == 3 else 0
+
+
 def resolved_loss(exp: Experiment) -> str:
     if exp.model.loss != "auto":
         return exp.model.loss

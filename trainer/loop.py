@@ -33,7 +33,8 @@ from .models import build_loss, build_model, build_optimizer, linear_layers, par
 from .pacing import HEADLESS, Pacing
 from .plane import Plane, diagram_weights, extent_of
 from .shapes import experiment_work
-from .timeline.branching import branch_problem, restore_optimizer
+from .timeline.branching import branch_problem
+from .timeline.optimizer_state import restore_optimizer
 from .timeline.frame import Resume
 from .timeline.tensors import to_torch
 from .timeline.recorder import Recorder, as_uint8

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import OPTIMIZER_TABLE, Experiment, LayerSpec, input_shape, output_units, resolved_loss
+from .config import OPTIMIZER_TABLE, Experiment, LayerSpec, input_shape, layer_offset, output_units, resolved_loss
 from .shape_walk import padding_of, stride_of, walk
 
 _ACTIVATIONS = {
@@ -56,11 +56,6 @@ def model_from_state(exp: Experiment, state: dict) -> nn.Sequential:
     model = model.to_empty(device="cpu")
     model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
     return model.eval()
-
-
-def layer_offset(exp: Experiment) -> int:
-    """Index in build_model(exp) of the module of model.layers[0]: 1 after a CNN's Unflatten, else 0."""
-    return 1 if len(input_shape(exp.data, exp.model.layers)) == 3 else 0
 
 
 def _module(layer: LayerSpec, shape: tuple[int, ...]) -> nn.Module:

@@ -27,14 +27,6 @@ NEURON_RESOLUTION = 40        # grid cells per side of each hidden neuron's map
 _IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_}
 # Modules that are the identity in eval mode.
 _PASS_THROUGH = (nn.Dropout, nn.Identity)
-# Layer kinds (config.LAYER_KINDS) that compute differently in training mode than in eval mode.
-TRAINING_MODE_KINDS = ("dropout", "batchnorm", "batchnorm2d")
-
-
-def differs_in_training(experiment) -> bool:
-    """Whether the experiment's model draws another boundary in training mode (dropout, batch norm)."""
-    return any(layer.kind in TRAINING_MODE_KINDS and (layer.kind != "dropout" or layer.p)
-               for layer in experiment.model.layers)
 
 
 class Plane:

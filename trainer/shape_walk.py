@@ -16,6 +16,8 @@ SPATIAL_KINDS = ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d", "flatten")
 POOL_KINDS = ("maxpool2d", "avgpool2d")
 # Layers that pass any shape through unchanged: they do not decide whether the input is an image.
 PASS_THROUGH_KINDS = ("activation", "dropout")
+# Layer kinds (config.LAYER_KINDS) that compute differently in training mode than in eval mode.
+TRAINING_MODE_KINDS = ("dropout", "batchnorm", "batchnorm2d")
 _ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
                       "gelu": "GELU", "identity": "Identity"}
 
@@ -170,3 +172,9 @@ def _label(layer: Any, shape: tuple[int, ...] | None) -> str:
     if kind == "flatten":
         return "Flatten"
     return kind
+
+
+def differs_in_training(experiment: Any) -> bool:
+    """Whether the experiment's model draws another boundary in training mode (dropout, batch norm)."""
+    return any(layer.kind in TRAINING_MODE_KINDS and (layer.kind != "dropout" or layer.p)
+               for layer in experiment.model.layers)

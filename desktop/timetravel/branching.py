@@ -20,7 +20,7 @@ def refusal(tree: RunTree | None, parent: str, epoch: int | None, experiment: Ex
     The message names the setting (as --set names it) and says what to do."""
     if tree is None or epoch is None or epoch not in tree.epochs(parent):
         return "Nothing to branch from", NOTHING_RECORDED
-    from trainer.timeline.branching import branch_problem   # imports torch: loaded by the time a run is kept
+    from trainer.timeline.branching import branch_problem
     problem = branch_problem(tree[parent].experiment, experiment)
     if problem is not None:
         return "Cannot branch with these settings", str(problem)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout,
                                QVBoxLayout, QWidget)
 
 from trainer.config import Experiment, input_dim, n_classes, task_of
+from trainer.shape_walk import differs_in_training
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
 
 from .colors import INK, LABEL, class_color, class_qcolor, probability_rgba, style_axes
@@ -207,7 +208,6 @@ class BoundaryView(QWidget):
         if key != self._spec_key:
             self._clear_model_picture()
         self._spec_key = key
-        from trainer.plane import differs_in_training
         self._mode_layers = differs_in_training(experiment)
         self._task = task_of(data)
         self._dim = input_dim(data)

@@ -13,8 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config import Experiment
-from ..models import layer_offset
+from ..config import Experiment, layer_offset
 
 DEFAULT_BINS = 40           # a histogram's bins: enough to see a shape, few enough for a 200 px row
 PARAMETER_NAMES = ("weight", "bias")   # a layer's trained tensors; BatchNorm's running stats are buffers
