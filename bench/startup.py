@@ -1,15 +1,15 @@
 """`startup`: seconds from spawning the app to its main window shown, and to the app ready to train.
 
-window_s: the app prints {"window_shown_s": ...} right after MainWindow.show() when
-NEURAL_PLAYGROUND_STARTUP_TIME is set (desktop/app.py); the benchmark times from just before it starts
-the process to that line, so the interpreter's start and every import count.
-ready_s: from the same spawn to the first frame the window paints once torch is imported in the window
-and the training process has answered, i.e. a click on Train would start training at once (see
-bench/ready_probe.py, which runs the app's own main() and watches for that moment).
-From source: `python -m bench.ready_probe` (desktop.app.main, watched); from the bundle:
-dist/NeuralPlayground/NeuralPlayground when built (its ready_s only if the app prints a ready_s line
-itself: a frozen app cannot be watched from outside; null otherwise). The process is then ended
-(SIGTERM; it is our child). Median of 3 starts (the first also pays for a cold file cache).
+The app prints its own start-up moments when NEURAL_PLAYGROUND_STARTUP_TIME is set
+(desktop/startup_time.py): the window shown, torch imported in the window, the training process
+answering, and the first frame painted once both hold (Train would start at once). The benchmark
+times each line's arrival from just before it spawns the process, so the interpreter's start and
+every import count. The same lines come from `python -m desktop` (source) and from the bundle
+(dist/NeuralPlayground/NeuralPlayground, when built). The process is then ended (SIGTERM; it is
+our child). Median of 3 starts (the first also pays for a cold file cache).
+
+window_s: to the window shown; ready_s: to the ready frame; torch_s and worker_s: to the two things
+ready waits for, so the slower one is named. after_main_s: the app's own window figure, from main().
 """
 from __future__ import annotations
 
@@ -24,12 +24,14 @@ from pathlib import Path
 from .common import BUNDLE, REPO, emit, median, note, r
 
 TIMEOUT_S = 120.0
+MOMENTS = ("window_shown_s", "torch_s", "worker_s", "ready_s")   # the app's lines, in the order they come
 
 
-def start_seconds(command: list[str], want_ready: bool = True) -> tuple[float, float, float | None]:
-    """(seconds from spawning `command` to its window_shown line, the app's own figure from main(),
-    seconds to its ready line or None when it prints none)."""
+def start_seconds(command: list[str]) -> dict[str, float]:
+    """Seconds from spawning `command` to each of its MOMENTS lines, and "after_main_s" (the app's own
+    window_shown_s); raises RuntimeError when the window is never shown."""
     env = {**os.environ, "NEURAL_PLAYGROUND_STARTUP_TIME": "1", "QT_QPA_PLATFORM": "offscreen"}
+    seen: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="np-startup-") as home:
         # A first launch: no saved window layout or experiment to restore.
         for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
@@ -37,23 +39,17 @@ def start_seconds(command: list[str], want_ready: bool = True) -> tuple[float, f
         t0 = time.perf_counter()
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                 text=True)
-        shown: tuple[float, float] | None = None
         try:
             assert proc.stdout is not None
-            deadline = t0 + TIMEOUT_S
             for line in proc.stdout:
-                if line.startswith("{") and "window_shown_s" in line:
-                    shown = time.perf_counter() - t0, float(json.loads(line)["window_shown_s"])
-                    if not want_ready:
-                        return (*shown, None)
-                elif line.startswith("{") and ('"ready"' in line or '"ready_s"' in line) and shown:
-                    return (*shown, time.perf_counter() - t0)
-                if time.perf_counter() > deadline:
+                if line.startswith("{"):
+                    for key, value in json.loads(line).items():
+                        if key in MOMENTS:
+                            seen[key] = time.perf_counter() - t0
+                            if key == "window_shown_s":
+                                seen["after_main_s"] = float(value)
+                if "ready_s" in seen or time.perf_counter() - t0 > TIMEOUT_S:
                     break
-            if shown is not None:
-                return (*shown, None)
-            raise RuntimeError(f"{' '.join(command)} printed no window_shown_s line "
-                               f"(exit status {proc.poll()})")
         finally:
             proc.terminate()
             try:
@@ -61,24 +57,30 @@ def start_seconds(command: list[str], want_ready: bool = True) -> tuple[float, f
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+    if "window_shown_s" not in seen:
+        raise RuntimeError(f"{' '.join(command)} printed no window_shown_s line (exit status {proc.poll()})")
+    return seen
+
+
+def line(name: str, starts: list[dict[str, float]]) -> dict:
+    """The `startup` line of one way to start the app: the median of each moment over its starts
+    (None for a moment that some start never reached)."""
+    def med(key: str) -> float | None:
+        values = [s[key] for s in starts if key in s]
+        return r(median(values)) if len(values) == len(starts) else None
+
+    return {"bench": "startup", "from": name, "window_s": med("window_shown_s"), "after_main_s": med("after_main_s"),
+            "runs": len(starts), "ready_s": med("ready_s"), "torch_s": med("torch_s"), "worker_s": med("worker_s")}
 
 
 def run(quick: bool = False) -> None:
-    sources = [("source", [sys.executable, "-m", "bench.ready_probe"], True)]
+    sources = [("source", [sys.executable, "-m", "desktop"])]
     if BUNDLE.is_file() and os.access(BUNDLE, os.X_OK):
-        # The bundle says when it is ready only if the app prints it; until then, no wait for it.
-        sources.append(("bundle", [str(BUNDLE)], False))
+        sources.append(("bundle", [str(BUNDLE)]))
     else:
         note(f"startup: no bundle at {BUNDLE.relative_to(REPO)} (make bundle builds it); source only")
-    for name, command, want_ready in sources:
-        walls, own, ready = [], [], []
-        for _ in range(1 if quick else 3):
-            wall, main_s, ready_s = start_seconds(command, want_ready)
-            walls.append(wall)
-            own.append(main_s)
-            if ready_s is not None:
-                ready.append(ready_s)
-        note(f"startup {name}: window " + ", ".join(f"{w:.2f}" for w in walls) + " s; ready "
-             + (", ".join(f"{s:.2f}" for s in ready) + " s" if ready else "not reported"))
-        emit({"bench": "startup", "from": name, "window_s": r(median(walls)), "after_main_s": r(median(own)),
-              "runs": len(walls), "ready_s": r(median(ready)) if ready else None})
+    for name, command in sources:
+        starts = [start_seconds(command) for _ in range(1 if quick else 3)]
+        for key in ("window_shown_s", "torch_s", "worker_s", "ready_s"):
+            note(f"startup {name} {key}: " + ", ".join(f"{s[key]:.2f}" if key in s else "-" for s in starts))
+        emit(line(name, starts))

@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # a self-test must run on a headless machine
     if not _qt_can_start():
         return 1
+    from desktop.training import warmup
+    warmup.prestart_soon()    # the training process's imports run on the other core while the window builds
     app = _make_app([])
     if args.self_test:
         _leave(self_test())
@@ -212,8 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         dialogs.show_info = lambda parent, title, text: log.info("%s: %s", title, text)
     window.show()
     log.info("window shown %.2f s after main()", time.perf_counter() - t0)
-    if os.environ.get("NEURAL_PLAYGROUND_STARTUP_TIME"):
-        print(json.dumps({"window_shown_s": round(time.perf_counter() - t0, 3)}), flush=True)
+    from desktop import startup_time
+    if startup_time.wanted():
+        startup_time.say("window_shown_s", t0)
+        startup_time.report_when_ready(window, t0)
     window.start_warmup()
 
     status = {"code": 0}

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._status_throttle = Throttle(WINDOW.status_every_s, self._show_live_status, self)
         self._cuda: bool | None = None           # unknown until torch is imported
         self._torch_ready = threading.Event()
+        self._froze = False                      # this window moved the objects alive at torch_loaded out of gc
         if "torch" in sys.modules and "trainer.models" in sys.modules:
             self._torch_ready.set()
         self._revalidate_timer = QTimer(self)
@@ -351,11 +352,22 @@ class MainWindow(QMainWindow):
         # Once per process: a later window (tests open many) would freeze the earlier ones' garbage.
         if not gc.get_freeze_count():
             gc.freeze()
+            self._froze = True
+
+    def torch_is_loaded(self) -> bool:
+        """torch is imported in this process (torch_loaded has run): Train can start."""
+        return self._torch_ready.is_set()
+
+    def optimizer_loaded(self) -> None:
+        """What the first optimizer step imports (torch._dynamo, ~150,000 objects) is loaded too: out of
+        the collector's way as well, if this window froze the rest."""
+        if self._froze:
+            gc.freeze()
 
     def start_warmup(self) -> None:
         """Start the training process and import torch without blocking the window (training/warmup.py)."""
         from .training import warmup
-        self._warmup = warmup.start(self._torch_ready.is_set(), self.torch_loaded, self)
+        self._warmup = warmup.start(self._torch_ready.is_set(), self.torch_loaded, self.optimizer_loaded, self)
 
     def join_warmup(self, timeout: float = 60.0) -> None:
         """Wait for the background torch import: exiting mid-import crashes the interpreter."""

@@ -160,11 +160,22 @@ def main() -> int:
 
 
 def warm_up() -> None:
-    """Import what the first run needs, before it is asked for: torch, the loop, and what the first
-    optimizer imports (a fused step imports torch._dynamo: sympy and ~900 modules, seconds)."""
-    import torch
+    """Import what the first run needs, before it is asked for: torch and the loop, then what the first
+    optimizer step imports."""
+    import_torch()
+    first_optimizer_step()
+
+
+def import_torch() -> None:
+    """torch and the training loop (~2 s here)."""
+    import torch  # noqa: F401
 
     from . import loop  # noqa: F401
+
+
+def first_optimizer_step() -> None:
+    """Every torch.optim step imports torch._dynamo (sympy and ~900 modules, ~1.7 s here) the first time."""
+    import torch
     param = torch.nn.Parameter(torch.zeros(1))
     param.grad = torch.zeros(1)
     torch.optim.Adam([param], fused=True).step()

@@ -147,6 +147,16 @@ class ProcessPool:
                 return
         proc.close()
 
+    def has_warm(self) -> bool:
+        """Whether an idle child has said it is ready (its message waits on the link; not taken).
+        Never blocks: False while another thread is starting a child."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            return any(p.alive() and p.conn.poll() for p in self._idle)
+        finally:
+            self._lock.release()
+
     def idle_pids(self) -> list[int]:
         with self._lock:
             return [p.pid for p in self._idle if p.alive()]
