@@ -32,10 +32,15 @@ DEVICES = ("auto", "cpu", "cuda")
 MNIST_SUBSETS = ("seed", "full")
 NORMALIZATIONS = ("none", "standard")
 INITS = ("default", "zeros")
-# Training on the CPU uses one intra-op thread when parameters x rows per step is below this: hand-offs
-# between threads cost more than they save on tiny models. The exported script must do the same, since
-# the thread count can change the order in which floats are summed (loop.threads_for, export).
-ONE_THREAD_BELOW = 2_000_000
+# Training on the CPU uses one intra-op thread when the work per step (shapes.experiment_work x rows) is
+# below this: each op's hand-off to a second thread (which sleeps between ops, trainer/__init__.py) costs
+# more than the thread saves. Measured with trainer.loop.train on the 2-core machine, quiet / beside one
+# busy process, epochs/s at 1 and 2 threads (issue 14): the mini-batch MLP of mnist-mlp-full, 30M,
+# 0.785 / 0.522 quiet and 0.684 / 0.498 busy; at batch 512 (120M) 1.27 / 1.16; the mnist-cnn network,
+# 156M, 1.07 / 1.32 quiet; the seed's full-batch MLP, 1,176M, 16.4 / 17.2. (2,000,000 before: the
+# mini-batch MLP trained a third slower than the seed's plain script.) The exported script must do the
+# same, since the thread count can change the order in which floats are summed (loop.threads_for, export).
+ONE_THREAD_BELOW = 100_000_000
 
 
 @dataclass(frozen=True)
