@@ -23,7 +23,8 @@ def application():
 
 
 def open_window():
-    """A shown MainWindow that remembers nothing and never blocks on a dialog; torch loaded."""
+    """A shown MainWindow that remembers nothing and never blocks on a dialog, its warm-up done (torch and
+    what an optimizer step imports loaded here, the training process ready), so no figure measures it."""
     application()
     from desktop import dialogs
     from desktop.main_window import MainWindow
@@ -35,8 +36,11 @@ def open_window():
     window.dialogs_shown = shown
     window.show()
     window.start_warmup()
-    spin_until(lambda: window._torch_ready.is_set(), 60)
-    spin(0.3)   # the warm-up's poll timer hands over to torch_loaded()
+    from desktop.training.process import POOL
+    spin_until(window.torch_is_loaded, 60)
+    window.join_warmup()   # the rest of the warm-up (torch._dynamo) goes on on its thread after torch_loaded()
+    spin_until(POOL.has_warm, 60)
+    spin(0.3)              # the warm-up's poll timer hands over to optimizer_loaded()
     return window
 
 
