@@ -81,6 +81,6 @@ def run(quick: bool = False) -> None:
         note(f"startup: no bundle at {BUNDLE.relative_to(REPO)} (make bundle builds it); source only")
     for name, command in sources:
         starts = [start_seconds(command) for _ in range(1 if quick else 3)]
-        for key in ("window_shown_s", "torch_s", "worker_s", "ready_s"):
+        for key in MOMENTS:
             note(f"startup {name} {key}: " + ", ".join(f"{s[key]:.2f}" if key in s else "-" for s in starts))
         emit(line(name, starts))

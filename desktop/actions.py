@@ -37,6 +37,15 @@ def make_action(parent: QWidget, text: str, slot: Callable[[], Any], shortcut: A
     return action
 
 
+def group_end(menu: QMenu, next_group: QAction) -> QAction | None:
+    """Where an entry goes to end the group above `next_group`: before the separator that precedes it."""
+    actions = menu.actions()
+    if next_group in actions:
+        i = actions.index(next_group)
+        return actions[i - 1] if i > 0 and actions[i - 1].isSeparator() else next_group
+    return None
+
+
 def menu(parent: QMenuBar | QMenu, title: str, entries: Iterable[Entry]) -> QMenu:
     """Add a menu to a menu bar (or a submenu to a menu) holding `entries` in order."""
     added = parent.addMenu(title)

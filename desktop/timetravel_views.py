@@ -23,7 +23,7 @@ from trainer.pacing import WINDOW
 from trainer.timeline.runs import MAIN, RunTree
 
 from .throttle import Throttle
-from .training import process
+from .training import process, warmup
 from .training.client import _THREADS   # the threads the tests wait for, and the window's shutdown
 from .training.landscape_job import LandscapeJob
 from .views.colors import BRANCH_COLORS, INK
@@ -200,7 +200,7 @@ class LandscapePane(QObject):
         nothing_soon = self.host.time_travel.tree is None and not self.host.session.is_running()
         if nothing_soon or process.POOL.idle_pids():
             return
-        threading.Thread(target=_prestart, name="np-landscape-prestart", daemon=True).start()
+        warmup.prestart_soon()
 
     def compute(self, kind: str, steps: int) -> bool:
         """Start computing the landscape of the branch on show; False (and why, shown) when there is none."""
@@ -332,13 +332,6 @@ class LandscapePane(QObject):
                 break
             key = branch.parent
         return key, epoch
-
-
-def _prestart() -> None:
-    try:
-        process.POOL.prestart()
-    except OSError as exc:   # Compute will say so, or compute on a thread
-        log.warning("could not start a training process for the landscape: %s", exc)
 
 
 def centre_epoch(tree: RunTree, key: str) -> int:

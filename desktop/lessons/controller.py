@@ -18,13 +18,14 @@ from typing import Any, Iterator
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QMenu, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QFrame, QScrollArea, QWidget
 
 from trainer.config import ConfigError, Experiment
 from trainer.control import Control
 from trainer.events import EpochEnd, Finished, ParamStep, Snapshot, Started
 
 from .. import dialogs, settings
+from ..actions import group_end
 from ..views.code_panel import CodePanel
 from ..window_api import LessonHost
 from .catalog import COMPARISON, LESSONS, MNIST, Lesson, lesson
@@ -179,8 +180,8 @@ class LessonController(QObject):
         self.export_action.setStatusTip("Write a standalone PyTorch script that repeats this experiment")
         self.export_action.triggered.connect(lambda: self.export_script())
         # after the plot exports, before Quit; the docks' toggles with the window's, above Reset layout
-        w.file_menu.insertAction(_group_end(w.file_menu, w.quit_action), self.export_action)
-        w.view_menu.insertActions(_group_end(w.view_menu, w.reset_layout_action),
+        w.file_menu.insertAction(group_end(w.file_menu, w.quit_action), self.export_action)
+        w.view_menu.insertActions(group_end(w.view_menu, w.reset_layout_action),
                                   [self.lesson_dock.toggleViewAction(), self.code_dock.toggleViewAction()])
         # connected after the window's own slot: runs once the window has restored its default layout
         w.reset_layout_action.triggered.connect(self._after_reset_layout)
@@ -485,15 +486,6 @@ def _saved_layout_mentions(object_name: str) -> bool:
     """Whether the window layout saved last time includes a dock of this name (QDataStream: UTF-16 BE)."""
     _geometry, state = settings.window_layout()
     return state is not None and object_name.encode("utf-16-be") in bytes(state)
-
-
-def _group_end(menu: QMenu, next_group: QAction) -> QAction | None:
-    """Where an entry goes to end the group above `next_group`: before the separator that precedes it."""
-    actions = menu.actions()
-    if next_group in actions:
-        i = actions.index(next_group)
-        return actions[i - 1] if i > 0 and actions[i - 1].isSeparator() else next_group
-    return None
 
 
 __all__ = ["LessonController", "raw_autograd_source", "side_by_side_source"]

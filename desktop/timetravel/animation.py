@@ -30,6 +30,7 @@ from trainer.timeline.frame import Frame
 from trainer.timeline.runs import MAIN, RunTree
 
 from .. import dialogs, settings
+from ..actions import group_end
 from ..status import short_number
 from ..views.boundary import BoundaryView
 from ..views.colors import BLUE, INK, WHITE, class_color
@@ -397,15 +398,6 @@ def unwritable(path: Path) -> str | None:
         return f"{folder} is a file, not a folder"
     if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
         return f"the folder {folder} cannot be written to"
-    return None
-
-
-def group_end(menu: Any, next_group: QAction) -> QAction | None:
-    """Where an entry goes to end the group above `next_group`: before the separator that precedes it."""
-    actions = menu.actions()
-    if next_group in actions:
-        i = actions.index(next_group)
-        return actions[i - 1] if i > 0 and actions[i - 1].isSeparator() else next_group
     return None
 
 

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout,
                                QVBoxLayout, QWidget)
 
 from trainer.config import Experiment, input_dim, n_classes, task_of
-from trainer.shape_walk import differs_in_training
 from trainer.events import EpochEnd, Finished, NewBest, Snapshot, Started
+from trainer.shape_walk import differs_in_training
 
 from .colors import INK, LABEL, class_color, class_qcolor, probability_rgba, style_axes
 
